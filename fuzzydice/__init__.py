@@ -1,0 +1,1 @@
+"""Fuzzy Dice: self-hosted wallet and password sign-in with mandatory second factors."""

@@ -1,0 +1,211 @@
+"""Typed settings: every policy number of the product in one place.
+
+Values come from environment variables prefixed ``FUZZYDICE_`` (for example
+``FUZZYDICE_MODE=demo``). Each field's docstring says what it governs.
+"""
+
+from __future__ import annotations
+
+import functools
+from datetime import timedelta
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from typing_extensions import Annotated
+
+from pydantic import field_validator
+
+
+class Settings(BaseSettings):
+    """All configuration of a Fuzzy Dice deployment."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="FUZZYDICE_",
+        use_attribute_docstrings=True,
+        extra="ignore",
+    )
+
+    # --- deployment -------------------------------------------------------
+    mode: Literal["demo", "production"] = "production"
+    """`demo` generates its own secrets and uses local stand-ins; `production` refuses to start without secrets."""
+
+    database_url: str = "sqlite:///fuzzydice.db"
+    """SQLAlchemy URL of the database (SQLite file by default, PostgreSQL in production)."""
+
+    secrets_file: Path = Path(".fuzzydice-secrets.json")
+    """Where demo mode keeps the secrets it generated on first run (git-ignored)."""
+
+    public_origins: Annotated[list[str], NoDecode] = [
+        "http://127.0.0.1:3000",
+        "http://localhost:3000",
+    ]
+    """Exact origins pages are served from; the websocket refuses every other origin (comma separated)."""
+
+    secure_cookies: bool | None = None
+    """Force the Secure cookie attribute on or off; by default it follows the request scheme."""
+
+    # --- secrets (base64url, 32 bytes each; required in production) -------
+    pepper: SecretStr | None = None
+    """Server-side pepper for the HMAC-SHA-384 password pre-hash."""
+
+    aes_key: SecretStr | None = None
+    """AES-256-GCM key that encrypts second-factor secrets at rest."""
+
+    signing_key: SecretStr | None = None
+    """Key for signed tokens (API access tokens) and keyed hashes of codes."""
+
+    # --- passwords ---------------------------------------------------------
+    password_min_length: int = 8
+    """Fewest characters a password may have (NIST 800-63B)."""
+
+    password_max_length: int = 256
+    """Most characters a password may have; longer input is refused, never truncated."""
+
+    password_min_score: int = 2
+    """Lowest zxcvbn score (0-4) a new password must reach."""
+
+    password_estimator_cap: int = 100
+    """Characters of a password handed to the strength estimator (it is slow on long input)."""
+
+    bcrypt_cost: int = 12
+    """bcrypt work factor (OWASP: at least 10; 12 here)."""
+
+    # --- first-factor throttling ------------------------------------------
+    backoff_free_failures: int = 3
+    """Failures per (account, IP) allowed before the backoff starts."""
+
+    backoff_initial: timedelta = timedelta(seconds=1)
+    """First backoff delay; it doubles with every further failure."""
+
+    backoff_max: timedelta = timedelta(seconds=60)
+    """Longest backoff delay."""
+
+    account_lock_failures: int = 100
+    """Consecutive failures on one account that lock it until a reset by mail or an admin."""
+
+    # --- sessions -----------------------------------------------------------
+    session_idle: timedelta = timedelta(hours=1)
+    """A session ends after this long without activity."""
+
+    session_absolute: timedelta = timedelta(hours=24)
+    """A session ends this long after sign-in, active or not."""
+
+    remember_idle: timedelta = timedelta(days=7)
+    """Idle timeout of a "remember me" session."""
+
+    remember_absolute: timedelta = timedelta(days=30)
+    """Absolute lifetime of a "remember me" session."""
+
+    session_touch_interval: timedelta = timedelta(seconds=60)
+    """Last-seen is written at most this often per session (saves a write per event)."""
+
+    claim_ticket_ttl: timedelta = timedelta(seconds=60)
+    """Lifetime of the one-time ticket that hands a new session to the browser."""
+
+    pending_second_step: timedelta = timedelta(minutes=10)
+    """How long the state after the first factor lasts without the second."""
+
+    session_cookie_name: str = "fd_session"
+    """Name of the HttpOnly session cookie (`__Host-` is prefixed over https)."""
+
+    bind_cookie_name: str = "fd_bind"
+    """Name of the short-lived cookie that binds a claim ticket to the browser."""
+
+    tab_check_interval: timedelta = timedelta(seconds=2)
+    """How often an open tab re-checks its session so sign-out elsewhere reaches it."""
+
+    # --- second factors (later issues use these) ----------------------------
+    totp_digits: int = 6
+    """Digits of a TOTP code (design 003 used 8)."""
+
+    totp_algorithm: Literal["SHA1", "SHA256", "SHA512"] = "SHA1"
+    """TOTP hash; authenticator apps mostly ignore anything but SHA-1."""
+
+    totp_period: int = 30
+    """Seconds per TOTP step."""
+
+    totp_window: int = 1
+    """Steps of clock drift accepted either side (at most 1)."""
+
+    totp_pending_lifetime: timedelta = timedelta(minutes=15)
+    """A pending enrolment secret stays the same this long (reloads keep a scanned QR valid)."""
+
+    backup_code_count: int = 10
+    """Backup codes issued at once."""
+
+    email_code_ttl: timedelta = timedelta(minutes=10)
+    """Lifetime of an emailed code."""
+
+    sms_code_ttl: timedelta = timedelta(minutes=5)
+    """Lifetime of an SMS code."""
+
+    code_max_tries: int = 3
+    """Wrong entries one emailed or SMS code survives."""
+
+    resend_after: timedelta = timedelta(seconds=60)
+    """Wait before a code may be sent again."""
+
+    sends_per_window: int = 5
+    """Codes sent per account and per IP within `sends_window`."""
+
+    sends_window: timedelta = timedelta(minutes=10)
+    """Window of the send limit."""
+
+    second_factor_max_failures: int = 5
+    """Second-step failures (all factors together) that lock the second step."""
+
+    second_factor_failure_window: timedelta = timedelta(minutes=15)
+    """Window in which second-step failures are counted."""
+
+    second_factor_lock: timedelta = timedelta(minutes=15)
+    """How long the second step stays locked."""
+
+    trusted_device_lifetime: timedelta = timedelta(days=30)
+    """How long "trust this device" skips the second factor."""
+
+    api_access_token_ttl: timedelta = timedelta(minutes=15)
+    """Lifetime of a JSON API access token (JWT HS256)."""
+
+    password_reset_ttl: timedelta = timedelta(minutes=30)
+    """Lifetime of a password reset link."""
+
+    siwe_message_ttl: timedelta = timedelta(minutes=5)
+    """Validity of a Sign-In-With-Ethereum message and its nonce."""
+
+    check_api_enabled: bool = True
+    """Whether `/api/check` answers at all."""
+
+    check_api_per_minute: int = 30
+    """`/api/check` requests per minute per IP."""
+
+    cleanup_interval: timedelta = timedelta(minutes=10)
+    """How often expired rows are removed."""
+
+    audit_retention: timedelta = timedelta(days=365)
+    """How long audit entries are kept."""
+
+    @field_validator("public_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip().rstrip("/") for part in value.split(",") if part.strip()]
+        return value
+
+    @property
+    def is_demo(self) -> bool:
+        """Whether this deployment runs in demo mode."""
+        return self.mode == "demo"
+
+    def session_lifetimes(self, remember: bool) -> tuple[timedelta, timedelta]:
+        """Return (idle, absolute) lifetimes for a session."""
+        if remember:
+            return self.remember_idle, self.remember_absolute
+        return self.session_idle, self.session_absolute
+
+
+@functools.lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Return the process-wide settings, read once from the environment."""
+    return Settings()

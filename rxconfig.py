@@ -1,0 +1,16 @@
+"""Reflex configuration: values come from the typed Fuzzy Dice settings."""
+
+import reflex as rx
+
+from fuzzydice.settings import get_settings
+
+_settings = get_settings()
+
+config = rx.Config(
+    app_name="fuzzydice",
+    telemetry_enabled=False,
+    show_built_with_reflex=False,
+    cors_allowed_origins=list(_settings.public_origins),
+    default_color_mode="system",
+    disable_plugins=["reflex.plugins.sitemap.SitemapPlugin"],
+)
