@@ -1,0 +1,46 @@
+# Fuzzy Dice: every entry point installs what is missing first (scripts/bootstrap.sh).
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := run
+
+ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+VENV := $(ROOT)/.venv
+PY := $(VENV)/bin/python
+REFLEX := $(VENV)/bin/reflex
+ALEMBIC := $(VENV)/bin/alembic
+
+export REFLEX_BUN_PATH := $(ROOT)/.tools/node_modules/.bin/bun
+export REFLEX_TELEMETRY_ENABLED := 0
+export REFLEX_CHECK_LATEST_VERSION := 0
+
+# Migrations. TEMPORARY: skipped while alembic.ini does not exist yet (the app
+# code adds it); once it does, a failing migration stops the target.
+MIGRATE = if [ -f alembic.ini ]; then $(ALEMBIC) upgrade head; \
+	else echo "make: alembic.ini not found yet, skipping migrations" >&2; fi
+
+.PHONY: run dev test bench bootstrap
+
+bootstrap:
+	bash scripts/bootstrap.sh
+
+## make run: demo mode, production build, one origin http://127.0.0.1:3000
+run: export FUZZYDICE_MODE := demo
+run: bootstrap
+	cd $(ROOT) && $(MIGRATE)
+	cd $(ROOT) && exec $(REFLEX) run --env prod --frontend-port 3000 --backend-host 127.0.0.1
+
+## make dev: demo mode, hot reload; pages http://127.0.0.1:3000, backend :8000
+dev: export FUZZYDICE_MODE := demo
+dev: bootstrap
+	cd $(ROOT) && $(MIGRATE)
+	cd $(ROOT) && exec $(REFLEX) run --env dev --frontend-port 3000 --backend-port 8000 --backend-host 127.0.0.1
+
+## make test: installs everything missing (Debian Chromium included) and runs every test
+test:
+	bash scripts/bootstrap.sh --browser
+	cd $(ROOT) && $(PY) -m pytest $(PYTEST_ARGS)
+
+## make bench: the benchmark harness, once bench/run.sh exists
+bench: bootstrap
+	@if [ -f bench/run.sh ]; then cd $(ROOT) && bash bench/run.sh; \
+	else echo "make bench: bench/run.sh does not exist yet" >&2; fi
