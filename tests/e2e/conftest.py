@@ -1,0 +1,200 @@
+"""End-to-end fixtures: one production build of the app per session, driven by Playwright.
+
+The app runs in this pytest process through ``reflex.testing.AppHarnessProd``:
+the backend is a uvicorn server in a thread (its own asyncio loop), the exported
+frontend is served by a second uvicorn server in another thread, each on a free
+port of 127.0.0.1. Test code shares the app's Python objects
+(``app_harness.app_instance``), but coroutines that touch them must run on the
+backend's loop: use ``backend_call``. While sync Playwright is active the main
+thread counts as inside a running loop, so ``asyncio.run()`` fails in tests.
+
+pytest-playwright is deliberately not used; these fixtures replace it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Coroutine, Iterator
+from typing import Any, TypeVar
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+APP_NAME = "fuzzydice"
+CHROMIUM = os.environ.get("FUZZYDICE_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+MIGRATION_TIMEOUT_S = 120
+BACKEND_CALL_TIMEOUT_S = 30
+
+T = TypeVar("T")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test under tests/e2e as `e2e`."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.path)).parents:
+            item.add_marker(pytest.mark.e2e)
+
+
+def _reflex_env_defaults() -> dict[str, str]:
+    """Reflex settings the Makefile exports, for runs of pytest outside make."""
+    defaults = {
+        "REFLEX_TELEMETRY_ENABLED": "0",
+        "REFLEX_CHECK_LATEST_VERSION": "0",
+    }
+    bun = REPO_ROOT / ".tools" / "node_modules" / ".bin" / "bun"
+    if bun.exists():
+        defaults["REFLEX_BUN_PATH"] = str(bun)
+    return defaults
+
+
+@pytest.fixture(scope="session")
+def app_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """Set the app's environment for the session (in os.environ: the app runs in-process).
+
+    Yields:
+        The FUZZYDICE_* variables that were set.
+    """
+    data_dir = tmp_path_factory.mktemp("app")
+    app_vars = {
+        "FUZZYDICE_MODE": "demo",
+        "FUZZYDICE_DATABASE_URL": f"sqlite:///{data_dir / 'fuzzydice.db'}",
+        "FUZZYDICE_SECRETS_FILE": str(data_dir / "secrets.json"),
+        # The harness picks random ports, so no exact origin list is possible here.
+        "FUZZYDICE_PUBLIC_ORIGINS": "*",
+    }
+    new_vars = {**{k: v for k, v in _reflex_env_defaults().items() if k not in os.environ}, **app_vars}
+    saved = {key: os.environ.get(key) for key in new_vars}
+    os.environ.update(new_vars)
+    _forget_cached_settings()
+    try:
+        yield app_vars
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        _forget_cached_settings()
+
+
+def _forget_cached_settings() -> None:
+    """Drop settings cached by an earlier import, so the session's environment applies."""
+    settings_module = sys.modules.get(f"{APP_NAME}.settings")
+    get_settings = getattr(settings_module, "get_settings", None)
+    if get_settings is not None and hasattr(get_settings, "cache_clear"):
+        get_settings.cache_clear()
+
+
+def _migrate(env: dict[str, str]) -> None:
+    """Bring the session's database to the newest schema (skipped until alembic.ini exists)."""
+    if not (REPO_ROOT / "alembic.ini").exists():
+        return
+    result = subprocess.run(
+        [sys.executable, "-m", "alembic", "upgrade", "head"],
+        cwd=REPO_ROOT,
+        env={**os.environ, **env},
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=MIGRATION_TIMEOUT_S,
+        check=False,
+    )
+    if result.returncode != 0:
+        pytest.fail(
+            f"alembic upgrade head failed ({result.returncode}):\n{result.stdout}\n{result.stderr}",
+            pytrace=False,
+        )
+
+
+@pytest.fixture(scope="session")
+def app_harness(app_env: dict[str, str]) -> Iterator["AppHarnessProd"]:  # noqa: F821
+    """The app, built for production and served on free ports of 127.0.0.1.
+
+    Yields:
+        The started ``reflex.testing.AppHarnessProd``.
+    """
+    from reflex.testing import AppHarnessProd
+
+    _migrate(app_env)
+    harness = AppHarnessProd.create(root=REPO_ROOT, app_name=APP_NAME)
+    try:
+        harness.start()
+        yield harness
+    finally:
+        harness.stop()
+
+
+@pytest.fixture(scope="session")
+def base_url(app_harness) -> str:
+    """Origin to browse, e.g. ``http://127.0.0.1:41234`` (no trailing slash).
+
+    The page must be on the same host name as the backend (127.0.0.1): cookies are
+    per host name, and `localhost` and `127.0.0.1` are different sites.
+    """
+    assert app_harness.frontend_url, "frontend did not start"
+    parts = urlsplit(app_harness.frontend_url)
+    netloc = f"127.0.0.1:{parts.port}" if parts.port else "127.0.0.1"
+    return urlunsplit((parts.scheme, netloc, parts.path, "", "")).rstrip("/")
+
+
+@pytest.fixture(scope="session")
+def backend_call(app_harness) -> Callable[..., Any]:
+    """Run a coroutine on the backend's event loop and return its result.
+
+    Example: ``backend_call(app_harness.app_instance.state_manager.get_state(token))``.
+    """
+    loop = app_harness.backend.servers[0].sockets and app_harness.backend.servers[0].get_loop()
+    assert loop, "backend is not listening"
+
+    def call(coro: Coroutine[Any, Any, T], timeout: float = BACKEND_CALL_TIMEOUT_S) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, loop).result(timeout)
+
+    return call
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator["Browser"]:  # noqa: F821
+    """Debian Chromium driven by Playwright (sync API), one per session."""
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} missing: run `make test` (it installs Debian chromium)", pytrace=False)
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def context(browser) -> Iterator["BrowserContext"]:  # noqa: F821
+    """A fresh browser context (own cookies and storage) per test."""
+    ctx = browser.new_context()
+    ctx.set_default_timeout(15_000)
+    try:
+        yield ctx
+    finally:
+        ctx.close()
+
+
+@pytest.fixture
+def page(context) -> "Page":  # noqa: F821
+    """A new tab in the test's context."""
+    return context.new_page()
