@@ -1,6 +1,7 @@
 """Reflex configuration: values come from the typed Fuzzy Dice settings."""
 
 import reflex as rx
+from reflex.plugins.sitemap import SitemapPlugin
 
 from fuzzydice.settings import get_settings
 
@@ -12,5 +13,5 @@ config = rx.Config(
     show_built_with_reflex=False,
     cors_allowed_origins=list(_settings.public_origins),
     default_color_mode="system",
-    disable_plugins=["reflex.plugins.sitemap.SitemapPlugin"],
+    disable_plugins=[SitemapPlugin],
 )

@@ -1,11 +1,55 @@
-"""The Reflex app: pages, the session middleware and the mounted `/api` app."""
+"""The Reflex app: pages, the session guard and the mounted `/api` app."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
 
 import reflex as rx
 
+from fuzzydice.api.app import create_api
+from fuzzydice.log_redaction import install_redaction
+from fuzzydice.services import get_services
+from fuzzydice.ui import routes, session_state
+from fuzzydice.ui.guard import SessionGuard
+from fuzzydice.ui.pages.home import HomeState, home_page
+from fuzzydice.ui.pages.landing import landing_page
+from fuzzydice.ui.pages.login import LoginState, login_page
+from fuzzydice.ui.pages.register import RegisterState, register_page
+from fuzzydice.ui.session_state import SessionState
 
-def landing() -> rx.Component:
-    return rx.container(rx.heading("Fuzzy Dice", size="8"), rx.text("Sign in"))
+install_redaction()
 
 
-app = rx.App()
-app.add_page(landing, route="/", title="Fuzzy Dice")
+@contextlib.asynccontextmanager
+async def check_services():
+    """Refuse to start without valid secrets (production) or with keys the database does not know."""
+    services = await asyncio.to_thread(get_services)
+    await asyncio.to_thread(services.hasher.dummy_hash)  # the unknown-user path costs the same from the first try
+    yield
+
+
+app = rx.App(
+    theme=rx.theme(appearance="inherit", accent_color="violet", radius="large"),
+    api_transformer=create_api(),
+)
+app.register_lifespan_task(check_services)
+
+guard = SessionGuard()
+guard.protect(HomeState, "full")
+app.add_middleware(guard)
+
+
+def _is_connected(client_token: str) -> bool:
+    namespace = app.event_namespace
+    return namespace is None or client_token in namespace.token_to_sid
+
+
+session_state.is_connected = _is_connected
+
+app.add_page(landing_page, route=routes.LANDING, title="Fuzzy Dice")
+app.add_page(login_page, route=routes.LOGIN, title="Sign in · Fuzzy Dice", on_load=LoginState.on_load)
+app.add_page(register_page, route=routes.REGISTER, title="Create account · Fuzzy Dice", on_load=RegisterState.on_load)
+app.add_page(home_page, route=routes.USER_HOME, title="Home · Fuzzy Dice", on_load=HomeState.on_load)
+
+__all__ = ["app", "SessionState"]

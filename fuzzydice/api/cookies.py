@@ -1,0 +1,41 @@
+"""Names and attributes of the session cookies."""
+
+from __future__ import annotations
+
+from http.cookies import SimpleCookie
+
+from fuzzydice.settings import Settings
+
+HOST_PREFIX = "__Host-"
+
+
+def use_secure(settings: Settings, scheme: str) -> bool:
+    """Whether cookies get the Secure attribute (explicit setting, else the request scheme)."""
+    if settings.secure_cookies is not None:
+        return settings.secure_cookies
+    return scheme == "https"
+
+
+def session_cookie_name(settings: Settings, secure: bool) -> str:
+    """`__Host-` prefixed name over https (Secure, Path=/, no Domain), plain name otherwise."""
+    return f"{HOST_PREFIX}{settings.session_cookie_name}" if secure else settings.session_cookie_name
+
+
+def session_token_from_header(settings: Settings, cookie_header: str | None) -> str | None:
+    """The session token in a raw Cookie header, preferring the `__Host-` form."""
+    if not cookie_header:
+        return None
+    jar = SimpleCookie()
+    try:
+        jar.load(cookie_header)
+    except Exception:  # a malformed header is the same as no cookie
+        return None
+    for name in (f"{HOST_PREFIX}{settings.session_cookie_name}", settings.session_cookie_name):
+        if name in jar and jar[name].value:
+            return jar[name].value
+    return None
+
+
+def session_token_from_cookies(settings: Settings, cookies: dict[str, str]) -> str | None:
+    """The session token in parsed request cookies, preferring the `__Host-` form."""
+    return cookies.get(f"{HOST_PREFIX}{settings.session_cookie_name}") or cookies.get(settings.session_cookie_name)

@@ -1,0 +1,1 @@
+"""Authentication domain core: no Reflex in here."""

@@ -1,0 +1,205 @@
+"""Use cases of sign-up, sign-in and sign-out. Page states and the JSON API call these.
+
+Every function here is synchronous and may hash a password: callers on an event
+loop run them with ``asyncio.to_thread``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+
+from fuzzydice.auth import identity, sessions, throttle
+from fuzzydice.auth.passwords import check_new_password
+from fuzzydice.auth.sessions import FIRST_FACTOR, SessionInfo
+from fuzzydice.auth.tickets import IssuedTicket, issue_ticket, redeem_ticket
+from fuzzydice.auth.tokens import token_hash
+from fuzzydice.models import AuthSession, User
+from fuzzydice.services import Services
+
+SIGN_IN_FAILED = "Email or password is incorrect."
+EMAIL_TAKEN = "An account with this email already exists. Sign in instead."
+
+
+@dataclass
+class RegistrationResult:
+    """The new user's id, or the problems per field."""
+
+    user_id: int | None = None
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class SignInResult:
+    """The user's id on success, else a message safe to show."""
+
+    user_id: int | None = None
+    error: str | None = None
+    retry_after_seconds: int | None = None
+
+
+@dataclass
+class ClaimedSession:
+    """A session created for a redeemed ticket."""
+
+    token: str
+    next_path: str
+    remember: bool
+    absolute_expires_at: datetime
+
+
+def register(services: Services, *, name: str, email: str, password: str, phone: str = "") -> RegistrationResult:
+    """Create a password account; field errors come back in plain words."""
+    errors: dict[str, str] = {}
+    if problem := identity.name_problem(name):
+        errors["name"] = problem
+    if problem := identity.email_problem(email):
+        errors["email"] = problem
+    phone_e164, phone_problem = identity.normalize_phone(phone)
+    if phone_problem:
+        errors["phone"] = phone_problem
+    if problem := check_new_password(password, services.settings, context=(name, email, email.split("@")[0])):
+        errors["password"] = problem.message
+    if errors:
+        return RegistrationResult(errors=errors)
+    email_norm = identity.normalize_email(email)
+    assert email_norm is not None  # checked above
+    with services.db() as session:
+        if session.exec(select(User.id).where(User.email_normalized == email_norm)).first() is not None:
+            return RegistrationResult(errors={"email": EMAIL_TAKEN})
+        user = User(
+            name=name.strip(),
+            email=email.strip(),
+            email_normalized=email_norm,
+            phone=phone_e164,
+            phone_verified=False,
+            password_hash=services.hasher.hash(password),
+            created_at=services.clock.now(),
+            last_sign_in_at=services.clock.now(),
+        )
+        session.add(user)
+        try:
+            session.commit()
+        except IntegrityError:
+            return RegistrationResult(errors={"email": EMAIL_TAKEN})
+        return RegistrationResult(user_id=user.id)
+
+
+def sign_in_with_password(services: Services, *, email: str, password: str, ip: str) -> SignInResult:
+    """Check email + password with backoff per (account, IP) and the per-account cap.
+
+    Unknown email, wrong password and a locked account give the same message after
+    the same work (one bcrypt check).
+    """
+    settings, now = services.settings, services.clock.now()
+    email_norm = identity.normalize_email(email) or (email or "").strip().lower()
+    key = throttle.account_key(email_norm)
+    with services.db() as session:
+        wait = throttle.retry_after(session, key, ip, now)
+        if wait is not None:
+            seconds = max(1, int(wait.total_seconds() + 0.999))
+            return SignInResult(
+                error=f"Too many attempts. Try again in {seconds} second{'s' if seconds != 1 else ''}.",
+                retry_after_seconds=seconds,
+            )
+        user = session.exec(select(User).where(User.email_normalized == email_norm)).first()
+        password_ok = services.hasher.verify(password or "", user.password_hash if user else None)
+        if not password_ok or user is None or user.locked_at is not None:
+            throttle.record_failure(session, key, ip, now, settings)
+            if user is not None:
+                throttle.record_account_failure(session, user.id, now, settings)
+            return SignInResult(error=SIGN_IN_FAILED)
+        throttle.clear_failures(session, key, ip)
+        table = User.__table__
+        session.execute(
+            sa.update(table)
+            .where(table.c.id == user.id)
+            .values(consecutive_failures=0, previous_sign_in_at=user.last_sign_in_at, last_sign_in_at=now)
+        )
+        session.commit()
+        return SignInResult(user_id=user.id)
+
+
+def start_session_handoff(
+    services: Services,
+    *,
+    user_id: int,
+    factor_level: int,
+    remember: bool,
+    next_path: str,
+    replaces_token: str | None = None,
+) -> IssuedTicket:
+    """Issue the one-time ticket the browser redeems for its session cookie."""
+    with services.db() as session:
+        return issue_ticket(
+            session,
+            user_id=user_id,
+            factor_level=factor_level,
+            remember=remember,
+            next_path=next_path,
+            now=services.clock.now(),
+            settings=services.settings,
+            replaces_token=replaces_token,
+        )
+
+
+def claim_session(
+    services: Services, *, ticket: str, bind: str | None, ip: str | None, user_agent: str | None
+) -> ClaimedSession | None:
+    """Redeem a ticket for a new session; the session it replaces (privilege change) ends."""
+    now = services.clock.now()
+    with services.db() as session:
+        redeemed = redeem_ticket(session, ticket, bind, now)
+        if redeemed is None:
+            return None
+        if redeemed.replaces_token_hash:
+            table = AuthSession.__table__
+            session.execute(sa.delete(table).where(table.c.token_hash == redeemed.replaces_token_hash))
+        token = sessions.create_session(
+            session,
+            user_id=redeemed.user_id,
+            factor_level=redeemed.factor_level,
+            remember=redeemed.remember,
+            now=now,
+            settings=services.settings,
+            ip=ip,
+            user_agent=user_agent,
+        )
+        session.commit()
+        row = session.exec(select(AuthSession).where(AuthSession.token_hash == token_hash(token))).one()
+        return ClaimedSession(
+            token=token,
+            next_path=redeemed.next_path,
+            remember=redeemed.remember,
+            absolute_expires_at=row.absolute_expires_at,
+        )
+
+
+def current_session(services: Services, token: str | None, *, touch: bool = True) -> SessionInfo | None:
+    """The live session behind a cookie token, or None (`touch`: count this as activity)."""
+    with services.db() as session:
+        return sessions.lookup_session(session, token, services.clock.now(), services.settings, touch=touch)
+
+
+def sign_out(services: Services, token: str | None) -> bool:
+    """End the session of `token` at once; True if there was one."""
+    with services.db() as session:
+        return sessions.revoke_session(session, token)
+
+
+__all__ = [
+    "FIRST_FACTOR",
+    "ClaimedSession",
+    "RegistrationResult",
+    "SignInResult",
+    "claim_session",
+    "current_session",
+    "register",
+    "sign_in_with_password",
+    "sign_out",
+    "start_session_handoff",
+]

@@ -1,0 +1,122 @@
+"""Server-side sessions: create, look up (sliding idle expiry), rotate and revoke."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from fuzzydice.auth.tokens import new_token, token_hash
+from fuzzydice.models import AuthSession, User
+from fuzzydice.settings import Settings
+
+FIRST_FACTOR = 1
+FULL = 2
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    """What the app knows about a live session."""
+
+    session_id: int
+    user_id: int
+    factor_level: int
+    user_name: str
+    user_email: str | None
+    last_sign_in_at: datetime | None
+    absolute_expires_at: datetime
+
+
+def create_session(
+    session: Session,
+    *,
+    user_id: int,
+    factor_level: int,
+    remember: bool,
+    now: datetime,
+    settings: Settings,
+    ip: str | None = None,
+    user_agent: str | None = None,
+) -> str:
+    """Create a session row and return its token (only the hash is stored)."""
+    idle, absolute = settings.session_lifetimes(remember)
+    token = new_token()
+    session.add(
+        AuthSession(
+            token_hash=token_hash(token),
+            user_id=user_id,
+            factor_level=factor_level,
+            remember=remember,
+            created_at=now,
+            last_seen_at=now,
+            idle_expires_at=min(now + idle, now + absolute),
+            absolute_expires_at=now + absolute,
+            ip=(ip or "")[:64] or None,
+            user_agent=(user_agent or "")[:512] or None,
+        )
+    )
+    return token
+
+
+def lookup_session(
+    session: Session, token: str | None, now: datetime, settings: Settings, *, touch: bool = True
+) -> SessionInfo | None:
+    """Return the live session for `token`; None when absent or expired (an expired row is deleted).
+
+    With `touch`, user activity slides the idle expiry; background checks pass False so an
+    open tab alone does not keep a session alive.
+    """
+    if not token:
+        return None
+    row = session.exec(
+        select(AuthSession, User).join(User, User.id == AuthSession.user_id).where(
+            AuthSession.token_hash == token_hash(token)
+        )
+    ).first()
+    if row is None:
+        return None
+    auth, user = row
+    if now >= auth.idle_expires_at or now >= auth.absolute_expires_at:
+        session.execute(sa.delete(AuthSession.__table__).where(AuthSession.__table__.c.id == auth.id))
+        session.commit()
+        return None
+    if touch and now - auth.last_seen_at >= settings.session_touch_interval:
+        idle, _ = settings.session_lifetimes(auth.remember)
+        table = AuthSession.__table__
+        session.execute(
+            sa.update(table)
+            .where(table.c.id == auth.id)
+            .values(last_seen_at=now, idle_expires_at=min(now + idle, auth.absolute_expires_at))
+        )
+        session.commit()
+    return SessionInfo(
+        session_id=auth.id,
+        user_id=user.id,
+        factor_level=auth.factor_level,
+        user_name=user.name,
+        user_email=user.email,
+        last_sign_in_at=user.previous_sign_in_at,
+        absolute_expires_at=auth.absolute_expires_at,
+    )
+
+
+def revoke_session(session: Session, token: str | None) -> bool:
+    """Delete the session of `token`; True when one was deleted."""
+    if not token:
+        return False
+    table = AuthSession.__table__
+    deleted = session.execute(sa.delete(table).where(table.c.token_hash == token_hash(token))).rowcount
+    session.commit()
+    return bool(deleted)
+
+
+def delete_expired_sessions(session: Session, now: datetime) -> int:
+    """Remove sessions past either expiry; returns how many."""
+    table = AuthSession.__table__
+    count = session.execute(
+        sa.delete(table).where(sa.or_(table.c.idle_expires_at <= now, table.c.absolute_expires_at <= now))
+    ).rowcount
+    session.commit()
+    return count

@@ -1,0 +1,114 @@
+"""Tables, as plain SQLModel classes. Schema changes go through Alembic only."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+class UtcDateTime(TypeDecorator):
+    """A timestamp that is always an aware UTC datetime, on SQLite and PostgreSQL alike."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: use timezone-aware UTC")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+def utc_column(*, nullable: bool = False, index: bool = False) -> sa.Column:
+    """A column of UtcDateTime."""
+    return sa.Column(UtcDateTime(), nullable=nullable, index=index)
+
+
+class User(SQLModel, table=True):
+    """A person who signs in (password identity now; wallet identity later)."""
+
+    __tablename__ = "users"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    email: str | None = Field(default=None, max_length=320)
+    email_normalized: str | None = Field(default=None, max_length=320, unique=True, index=True)
+    phone: str | None = Field(default=None, max_length=32)
+    phone_verified: bool = False
+    password_hash: str | None = Field(default=None, max_length=200)
+    created_at: datetime = Field(sa_column=utc_column())
+    last_sign_in_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    previous_sign_in_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    consecutive_failures: int = 0
+    locked_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+
+
+class AuthSession(SQLModel, table=True):
+    """A server-side session; the browser holds only the token, the table only its hash."""
+
+    __tablename__ = "auth_sessions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    user_id: int = Field(foreign_key="users.id", index=True, ondelete="CASCADE")
+    factor_level: int = 1
+    remember: bool = False
+    created_at: datetime = Field(sa_column=utc_column())
+    last_seen_at: datetime = Field(sa_column=utc_column())
+    idle_expires_at: datetime = Field(sa_column=utc_column(index=True))
+    absolute_expires_at: datetime = Field(sa_column=utc_column(index=True))
+    ip: str | None = Field(default=None, max_length=64)
+    user_agent: str | None = Field(default=None, max_length=512)
+
+
+class ClaimTicket(SQLModel, table=True):
+    """A one-time ticket that hands a new session to the browser that earned it."""
+
+    __tablename__ = "claim_tickets"
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_hash: str = Field(max_length=64, unique=True, index=True)
+    bind_hash: str = Field(max_length=64)
+    user_id: int = Field(foreign_key="users.id", ondelete="CASCADE")
+    factor_level: int = 1
+    remember: bool = False
+    next_path: str = Field(default="/", max_length=512)
+    replaces_token_hash: str | None = Field(default=None, max_length=64)
+    created_at: datetime = Field(sa_column=utc_column())
+    expires_at: datetime = Field(sa_column=utc_column(index=True))
+
+
+class SignInThrottle(SQLModel, table=True):
+    """Consecutive first-factor failures of one (account, IP) pair and the backoff they earned."""
+
+    __tablename__ = "sign_in_throttles"
+    __table_args__ = (sa.UniqueConstraint("account_key", "ip", name="uq_throttle_account_ip"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_key: str = Field(max_length=64)
+    ip: str = Field(max_length=64)
+    failures: int = 0
+    blocked_until: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    updated_at: datetime = Field(sa_column=utc_column(index=True))
+
+
+class KeyFingerprint(SQLModel, table=True):
+    """The fingerprint of each server key in use, so a wrong key is refused at start."""
+
+    __tablename__ = "key_fingerprints"
+
+    name: str = Field(primary_key=True, max_length=32)
+    key_id: str = Field(max_length=16)
+    fingerprint: str = Field(max_length=64)
+    recorded_at: datetime = Field(sa_column=utc_column())

@@ -1,0 +1,1 @@
+"""The Reflex UI: one module per page, a shared session state and the guard."""

@@ -1,0 +1,56 @@
+"""JavaScript the server sends to the browser: the session hand-off and hard navigations.
+
+Every change of the session cookie is followed by a full page load, because the
+websocket keeps the Cookie header it was opened with.
+"""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import urlsplit
+
+from fuzzydice.settings import Settings
+
+
+def api_base(origin: str, host: str) -> str:
+    """'' when the page and the backend share an origin (prod), else the backend's absolute base (dev)."""
+    parts = urlsplit(origin or "")
+    if not parts.netloc or not host or parts.netloc == host:
+        return ""
+    return f"{parts.scheme or 'http'}://{host}"
+
+
+def post_form_script(action: str, fields: dict[str, str]) -> str:
+    """JS that submits a hidden top-level form POST to `action`."""
+    return (
+        "(function(){var f=document.createElement('form');f.method='POST';"
+        f"f.action={json.dumps(action)};"
+        f"var v={json.dumps(fields)};"
+        "for(var k in v){var i=document.createElement('input');i.type='hidden';i.name=k;i.value=v[k];f.appendChild(i);}"
+        "document.body.appendChild(f);f.submit();})();"
+    )
+
+
+def handoff_script(settings: Settings, *, base: str, ticket: str, bind: str) -> str:
+    """Set the bind cookie, then post the ticket to the claim route."""
+    ttl = int(settings.claim_ticket_ttl.total_seconds())
+    cookie = f"{settings.bind_cookie_name}={bind}; Path=/; Max-Age={ttl}; SameSite=Strict"
+    return (
+        f"document.cookie={json.dumps(cookie)}+(location.protocol==='https:'?'; Secure':'');"
+        + post_form_script(f"{base}/api/session/claim", {"ticket": ticket})
+    )
+
+
+def logout_script(base: str) -> str:
+    """Post to the logout route, which expires the cookie and lands on the sign-in page."""
+    return post_form_script(f"{base}/api/session/logout", {})
+
+
+def hard_redirect_script(path: str, *, with_next: bool = False) -> str:
+    """A full page load of `path` (optionally `?next=` the current page)."""
+    if with_next:
+        return (
+            f"window.location.replace({json.dumps(path)}+'?next='"
+            "+encodeURIComponent(window.location.pathname+window.location.search));"
+        )
+    return f"window.location.replace({json.dumps(path)});"

@@ -1,0 +1,97 @@
+"""`/login`: email + password with "remember me"."""
+
+from __future__ import annotations
+
+import asyncio
+
+import reflex as rx
+
+from fuzzydice.auth import flows
+from fuzzydice.auth.sessions import FIRST_FACTOR
+from fuzzydice.services import get_services
+from fuzzydice.ui import routes
+from fuzzydice.ui.components import form_error, labelled_input, page_card, password_input, submit_button
+from fuzzydice.ui.session_state import SessionState
+from fuzzydice.urls import safe_local_path
+
+
+def next_path_after_sign_in(requested: str | None) -> str:
+    """Where to go after signing in: the requested local page, never back to a public one."""
+    path = safe_local_path(requested, routes.USER_HOME)
+    return routes.USER_HOME if routes.route_class(path) == "public" else path
+
+
+class LoginState(rx.State):
+    """The sign-in form."""
+
+    error: str = ""
+    busy: bool = False
+    show_password: bool = False
+
+    @rx.event
+    def toggle_password(self):
+        """Show or hide the password."""
+        self.show_password = not self.show_password
+
+    @rx.event
+    async def on_load(self):
+        """A signed-in browser goes straight home."""
+        self.busy = False
+        session = await self.get_state(SessionState)
+        if session._level >= FIRST_FACTOR:
+            return rx.redirect(routes.USER_HOME, replace=True)
+
+    @rx.event
+    async def submit(self, form: dict):
+        """Check the credentials (in a thread), then hand the new session to the browser."""
+        if self.busy:
+            return
+        self.busy, self.error = True, ""
+        yield
+        result = await asyncio.to_thread(
+            flows.sign_in_with_password,
+            get_services(),
+            email=str(form.get("email", "")),
+            password=str(form.get("password", "")),
+            ip=self.router.session.client_ip or "unknown",
+        )
+        if result.user_id is None:
+            self.busy, self.error = False, result.error or flows.SIGN_IN_FAILED
+            return
+        session = await self.get_state(SessionState)
+        yield await session._begin_session(
+            user_id=result.user_id,
+            factor_level=FIRST_FACTOR,
+            remember=bool(form.get("remember")),
+            next_path=next_path_after_sign_in(self.router.page.params.get("next")),
+        )
+
+
+def login_page() -> rx.Component:
+    """The sign-in page."""
+    return page_card(
+        rx.form(
+            rx.vstack(
+                form_error(LoginState.error),
+                labelled_input("Email", "email", type="email", auto_complete="username", required=True),
+                password_input(
+                    "Password",
+                    "password",
+                    shown=LoginState.show_password,
+                    toggle=LoginState.toggle_password,
+                    autocomplete="current-password",
+                ),
+                rx.el.label(
+                    rx.hstack(rx.checkbox(name="remember", id="remember"), rx.text("Remember me for 30 days", size="2")),
+                    html_for="remember",
+                ),
+                submit_button("Sign in", LoginState.busy),
+                spacing="4",
+                width="100%",
+            ),
+            on_submit=LoginState.submit,
+            width="100%",
+        ),
+        rx.text("New here? ", rx.link("Create an account", href=routes.REGISTER), size="2"),
+        heading="Sign in",
+    )

@@ -1,0 +1,108 @@
+"""`/register`: name, email, password, optional phone."""
+
+from __future__ import annotations
+
+import asyncio
+
+import reflex as rx
+
+from fuzzydice.auth import flows
+from fuzzydice.auth.sessions import FIRST_FACTOR
+from fuzzydice.services import get_services
+from fuzzydice.ui import routes
+from fuzzydice.ui.components import form_error, labelled_input, page_card, password_input, submit_button
+from fuzzydice.ui.session_state import SessionState
+
+
+class RegisterState(rx.State):
+    """The registration form and its field errors."""
+
+    name_error: str = ""
+    email_error: str = ""
+    password_error: str = ""
+    phone_error: str = ""
+    error: str = ""
+    busy: bool = False
+    show_password: bool = False
+
+    @rx.event
+    def toggle_password(self):
+        """Show or hide the password."""
+        self.show_password = not self.show_password
+
+    @rx.event
+    async def on_load(self):
+        """A signed-in browser goes straight home."""
+        self.busy = False
+        session = await self.get_state(SessionState)
+        if session._level >= FIRST_FACTOR:
+            return rx.redirect(routes.USER_HOME, replace=True)
+
+    @rx.event
+    async def submit(self, form: dict):
+        """Create the account (hashing in a thread), then sign the new user in."""
+        if self.busy:
+            return
+        self.busy = True
+        self.name_error = self.email_error = self.password_error = self.phone_error = self.error = ""
+        yield
+        result = await asyncio.to_thread(
+            flows.register,
+            get_services(),
+            name=str(form.get("name", "")),
+            email=str(form.get("email", "")),
+            password=str(form.get("password", "")),
+            phone=str(form.get("phone", "")),
+        )
+        if result.user_id is None:
+            self.busy = False
+            self.name_error = result.errors.get("name", "")
+            self.email_error = result.errors.get("email", "")
+            self.password_error = result.errors.get("password", "")
+            self.phone_error = result.errors.get("phone", "")
+            self.error = "Please correct the fields marked below."
+            return
+        session = await self.get_state(SessionState)
+        yield await session._begin_session(
+            user_id=result.user_id, factor_level=FIRST_FACTOR, remember=False, next_path=routes.USER_HOME
+        )
+
+
+def register_page() -> rx.Component:
+    """The registration page."""
+    return page_card(
+        rx.form(
+            rx.vstack(
+                form_error(RegisterState.error),
+                labelled_input("Name", "name", auto_complete="name", required=True, error=RegisterState.name_error),
+                labelled_input(
+                    "Email", "email", type="email", auto_complete="username", required=True, error=RegisterState.email_error
+                ),
+                password_input(
+                    "Password",
+                    "password",
+                    shown=RegisterState.show_password,
+                    toggle=RegisterState.toggle_password,
+                    autocomplete="new-password",
+                    error=RegisterState.password_error,
+                    hint="8 to 256 characters. A few unusual words make a strong password.",
+                ),
+                labelled_input(
+                    "Phone (optional)",
+                    "phone",
+                    type="tel",
+                    auto_complete="tel",
+                    placeholder="+44 20 7946 0958",
+                    error=RegisterState.phone_error,
+                    hint="International format. Stored unverified until you confirm it.",
+                ),
+                submit_button("Create account", RegisterState.busy),
+                spacing="4",
+                width="100%",
+            ),
+            on_submit=RegisterState.submit,
+            width="100%",
+        ),
+        rx.text("Already have an account? ", rx.link("Sign in", href=routes.LOGIN), size="2"),
+        heading="Create account",
+    )

@@ -1,0 +1,111 @@
+"""The shared session state: who is signed in, read from the HttpOnly cookie by the guard.
+
+Access is decided only by backend vars (`_user_id`, `_level`) that the guard sets
+from the session table before every event; the public vars are for display.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+import reflex as rx
+
+from fuzzydice.api.cookies import session_token_from_header
+from fuzzydice.auth import flows
+from fuzzydice.auth.sessions import SessionInfo
+from fuzzydice.services import get_services
+from fuzzydice.ui import browser_scripts, routes
+
+# Set by the app module: tells whether a client token still has a live socket.
+is_connected: Callable[[str], bool] = lambda _token: True
+
+
+def format_time(value) -> str:
+    """A timestamp for people: `2026-11-22 23:40 UTC`."""
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value else ""
+
+
+class SessionState(rx.State):
+    """Who this tab belongs to; filled by the guard from the session cookie."""
+
+    _user_id: int | None = None
+    _level: int = 0
+    _watching: bool = False
+
+    user_name: str = ""
+    user_email: str = ""
+    last_sign_in: str = ""
+
+    def _apply(self, info: SessionInfo | None) -> None:
+        if info is None:
+            if self._user_id is not None or self.user_name:
+                self._wipe()
+            return
+        if self._user_id not in (None, info.user_id):
+            self._wipe()
+        self._user_id, self._level = info.user_id, info.factor_level
+        self.user_name = info.user_name
+        self.user_email = info.user_email or ""
+        self.last_sign_in = format_time(info.last_sign_in_at)
+
+    def _wipe(self) -> None:
+        watching = self._watching
+        self.reset()
+        self._watching = watching
+
+    def _session_token(self) -> str | None:
+        return session_token_from_header(get_services().settings, self.router.headers.cookie)
+
+    def _api_base(self) -> str:
+        return browser_scripts.api_base(self.router.headers.origin, self.router.headers.host)
+
+    async def _begin_session(self, *, user_id: int, factor_level: int, remember: bool, next_path: str) -> rx.event.EventSpec:
+        """Issue a claim ticket and return the script that redeems it (a full page load follows)."""
+        services = get_services()
+        issued = await asyncio.to_thread(
+            flows.start_session_handoff,
+            services,
+            user_id=user_id,
+            factor_level=factor_level,
+            remember=remember,
+            next_path=next_path,
+            replaces_token=self._session_token(),
+        )
+        return rx.call_script(
+            browser_scripts.handoff_script(services.settings, base=self._api_base(), ticket=issued.ticket, bind=issued.bind)
+        )
+
+    @rx.event
+    async def sign_out(self):
+        """End this browser's session everywhere at once, then expire the cookie."""
+        await asyncio.to_thread(flows.sign_out, get_services(), self._session_token())
+        self._wipe()
+        return rx.call_script(browser_scripts.logout_script(self._api_base()))
+
+    @rx.event(background=True)
+    async def watch_session(self):
+        """Follow sign-out from other tabs: re-check the session every few seconds, leave when it is gone."""
+        async with self:
+            if self._watching or self._user_id is None:
+                return
+            self._watching = True
+        services = get_services()
+        token = self._session_token()
+        client_token = self.router.session.client_token
+        interval = services.settings.tab_check_interval.total_seconds()
+        max_checks = int(services.settings.remember_absolute.total_seconds() / interval) + 1
+        try:
+            for _ in range(max_checks):
+                await asyncio.sleep(interval)
+                if not is_connected(client_token):
+                    return
+                info = await asyncio.to_thread(flows.current_session, services, token, touch=False)
+                if info is None:
+                    async with self:
+                        self._wipe()
+                    yield rx.call_script(browser_scripts.hard_redirect_script(routes.LOGIN))
+                    return
+        finally:
+            async with self:
+                self._watching = False
