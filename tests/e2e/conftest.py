@@ -44,11 +44,17 @@ T = TypeVar("T")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark every test under tests/e2e as `e2e`."""
+    """Mark every test under tests/e2e as `e2e` and run them after all other tests.
+
+    The harness changes process-wide state (os.environ, Reflex's env mode and
+    config), so the other tests should not run after it has started.
+    """
     here = Path(__file__).parent
-    for item in items:
-        if here in Path(str(item.path)).parents:
-            item.add_marker(pytest.mark.e2e)
+    e2e = [item for item in items if here in Path(str(item.path)).parents]
+    for item in e2e:
+        item.add_marker(pytest.mark.e2e)
+    e2e_ids = {id(item) for item in e2e}
+    items[:] = [item for item in items if id(item) not in e2e_ids] + e2e
 
 
 def _reflex_env_defaults() -> dict[str, str]:
