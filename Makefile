@@ -13,10 +13,8 @@ export REFLEX_BUN_PATH := $(ROOT)/.tools/node_modules/.bin/bun
 export REFLEX_TELEMETRY_ENABLED := 0
 export REFLEX_CHECK_LATEST_VERSION := 0
 
-# Migrations. TEMPORARY: skipped while alembic.ini does not exist yet (the app
-# code adds it); once it does, a failing migration stops the target.
-MIGRATE = if [ -f alembic.ini ]; then $(ALEMBIC) upgrade head; \
-	else echo "make: alembic.ini not found yet, skipping migrations" >&2; fi
+# Migrations run against FUZZYDICE_DATABASE_URL (alembic/env.py reads it).
+MIGRATE = $(ALEMBIC) upgrade head
 
 .PHONY: run dev test bench bootstrap
 
