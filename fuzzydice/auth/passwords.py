@@ -50,7 +50,9 @@ def check_new_password(password: str, settings: Settings, context: tuple[str, ..
     if length > settings.password_max_length:
         return PasswordProblem(f"Use at most {settings.password_max_length} characters.")
     words = [word for word in context if word] + ["fuzzydice", "fuzzy", "dice"]
-    result = zxcvbn(password[: settings.password_estimator_cap], user_inputs=words)
+    cap = settings.password_estimator_cap
+    # zxcvbn raises on input longer than its `max_length` (72 by default): pass the cap.
+    result = zxcvbn(password[:cap], user_inputs=words, max_length=cap)
     if result["score"] >= settings.password_min_score:
         return None
     feedback = result.get("feedback") or {}
@@ -96,7 +98,10 @@ class PasswordHasher:
             # A hash made under another pepper cannot be checked with this one.
             bcrypt.checkpw(self._prehash(password), self.dummy_hash().split("$", 2)[2].encode())
             return False
-        return bcrypt.checkpw(self._prehash(password), hashed.encode("ascii"))
+        try:
+            return bcrypt.checkpw(self._prehash(password), hashed.encode("ascii"))
+        except ValueError:  # a corrupt stored hash fails closed, not with an error
+            return False
 
     def dummy_hash(self) -> str:
         """A valid hash of a random password, made once, for the unknown-user path."""

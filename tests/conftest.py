@@ -1,0 +1,138 @@
+"""Shared fixtures of the unit and integration tests (the e2e tests have their own).
+
+Every test gets its own copy of a database migrated once per session with
+Alembic, demo-mode settings with a cheap bcrypt cost, a pinned clock, and the
+real services built on them. Nothing here is mocked.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # `pytest` run without `python -m` from the repo root
+    sys.path.insert(0, str(ROOT))
+
+from alembic import command  # noqa: E402
+from alembic.config import Config  # noqa: E402
+
+from fuzzydice import services as services_module  # noqa: E402
+from fuzzydice.auth import flows  # noqa: E402
+from fuzzydice.clock import FixedClock  # noqa: E402
+from fuzzydice.services import Services, build_services  # noqa: E402
+from fuzzydice.settings import Settings  # noqa: E402
+
+TEST_BCRYPT_COST = 4  # the test profile: bcrypt's minimum, so hashing costs ~1 ms
+STRONG_PASSWORD = "violet kettle drums at noon"
+
+
+def sqlite_url(path: Path) -> str:
+    """The SQLAlchemy URL of a SQLite file."""
+    return f"sqlite:///{path}"
+
+
+def alembic_config(url: str) -> Config:
+    """An Alembic config for `url` that leaves the test run's logging alone."""
+    cfg = Config(str(ROOT / "alembic.ini"))
+    cfg.set_main_option("script_location", str(ROOT / "alembic"))
+    cfg.attributes["database_url"] = url
+    cfg.attributes["configure_logger"] = False
+    return cfg
+
+
+def migrate(url: str) -> None:
+    """Run every migration on the database at `url`."""
+    command.upgrade(alembic_config(url), "head")
+
+
+def make_settings(tmp_path: Path, database_url: str, **overrides: Any) -> Settings:
+    """Demo-mode settings of the test profile; secrets are generated into `tmp_path`.
+
+    Secrets and the cookie switch are passed explicitly so that FUZZYDICE_*
+    variables of the surrounding environment cannot leak in.
+    """
+    values: dict[str, Any] = dict(
+        mode="demo",
+        database_url=database_url,
+        secrets_file=tmp_path / "secrets.json",
+        bcrypt_cost=TEST_BCRYPT_COST,
+        pepper=None,
+        aes_key=None,
+        signing_key=None,
+        secure_cookies=None,
+    )
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture(scope="session")
+def migrated_template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated to head once per test session; tests copy it."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    migrate(sqlite_url(path))
+    # The migration's engine is disposed, so the WAL was checkpointed into the file.
+    assert not Path(f"{path}-wal").exists() or Path(f"{path}-wal").stat().st_size == 0
+    return path
+
+
+@pytest.fixture
+def db_path(migrated_template_db: Path, tmp_path: Path) -> Path:
+    """This test's own migrated database file."""
+    path = tmp_path / "fuzzydice.db"
+    shutil.copyfile(migrated_template_db, path)
+    return path
+
+
+@pytest.fixture
+def db_url(db_path: Path) -> str:
+    """URL of this test's database."""
+    return sqlite_url(db_path)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, db_url: str) -> Settings:
+    """Test-profile settings (demo mode, bcrypt cost 4) on this test's database."""
+    return make_settings(tmp_path, db_url)
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    """A clock that moves only when the test says so."""
+    return FixedClock()
+
+
+@pytest.fixture
+def services(settings: Settings, clock: FixedClock) -> Iterator[Services]:
+    """Real services (engine, keys, hasher) on the test database and the pinned clock."""
+    built = build_services(settings, clock)
+    yield built
+    built.engine.dispose()
+
+
+@pytest.fixture
+def api_services(services: Services) -> Iterator[Services]:
+    """The services installed process-wide, as the `/api` routes look them up."""
+    services_module.set_services(services)
+    yield services
+    services_module.set_services(None)
+
+
+@pytest.fixture
+def make_user(services: Services) -> Callable[..., int]:
+    """Register a password account through the real flow; returns its id."""
+    counter = iter(range(1, 10_000))
+
+    def make(email: str | None = None, password: str = STRONG_PASSWORD, name: str = "Ada Lovelace") -> int:
+        email = email or f"user{next(counter)}@example.com"
+        result = flows.register(services, name=name, email=email, password=password)
+        assert result.errors == {}, result.errors
+        assert result.user_id is not None
+        return result.user_id
+
+    return make
