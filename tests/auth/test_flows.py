@@ -1,0 +1,259 @@
+"""Sign-up, sign-in, throttling and the session hand-off, through the real flows."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+import bcrypt
+import pytest
+from sqlmodel import select
+
+from fuzzydice.auth import flows, passwords
+from fuzzydice.auth.sessions import FIRST_FACTOR, FULL
+from fuzzydice.auth.tokens import token_hash
+from fuzzydice.clock import FixedClock
+from fuzzydice.models import AuthSession, User
+from fuzzydice.services import Services, build_services
+from tests.conftest import STRONG_PASSWORD, make_settings
+
+EMAIL = "ada@example.com"
+IP = "203.0.113.10"
+OTHER_IP = "198.51.100.20"
+
+
+@pytest.fixture
+def checkpw_calls(services: Services, monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
+    """Every bcrypt check the flows run (a spy that calls the real bcrypt)."""
+    services.hasher.dummy_hash()  # pre-computed: only checks are counted, not this hash
+    calls: list[bytes] = []
+    real_checkpw = bcrypt.checkpw
+
+    def spy(password: bytes, hashed: bytes) -> bool:
+        calls.append(hashed)
+        return real_checkpw(password, hashed)
+
+    monkeypatch.setattr(passwords.bcrypt, "checkpw", spy)
+    return calls
+
+
+@pytest.fixture
+def ada(make_user: Callable[..., int]) -> int:
+    return make_user(EMAIL)
+
+
+def sign_in(services: Services, password: str, email: str = EMAIL, ip: str = IP) -> flows.SignInResult:
+    return flows.sign_in_with_password(services, email=email, password=password, ip=ip)
+
+
+# --- registration -----------------------------------------------------------
+
+
+def test_register_stores_only_a_peppered_hash(services: Services, ada: int) -> None:
+    with services.db() as session:
+        user = session.get(User, ada)
+    assert user.email_normalized == EMAIL
+    assert user.password_hash.startswith(f"fd1${services.keys.pepper.key_id}$$2b$04$")
+    assert STRONG_PASSWORD not in user.password_hash
+    assert user.created_at.tzinfo is not None and user.created_at.utcoffset() == timedelta(0)
+
+
+def test_register_refuses_a_taken_email_in_any_case(services: Services, ada: int) -> None:
+    result = flows.register(services, name="Other", email="ADA@Example.com", password=STRONG_PASSWORD)
+    assert result.user_id is None
+    assert result.errors == {"email": flows.EMAIL_TAKEN}
+
+
+def test_register_reports_every_field(services: Services) -> None:
+    result = flows.register(services, name=" ", email="not-an-email", password="short", phone="12345")
+    assert set(result.errors) == {"name", "email", "password", "phone"}
+    with services.db() as session:
+        assert session.exec(select(User)).all() == []
+
+
+def test_register_refuses_a_password_built_on_the_email(services: Services) -> None:
+    result = flows.register(services, name="Q", email="zanzibarquokka@example.com", password="zanzibarquokka1")
+    assert "password" in result.errors
+
+
+# --- sign-in and enumeration -------------------------------------------------
+
+
+def test_correct_password_signs_in(services: Services, ada: int, clock: FixedClock, checkpw_calls) -> None:
+    result = sign_in(services, STRONG_PASSWORD)
+    assert result.user_id == ada and result.error is None
+    assert len(checkpw_calls) == 1
+    with services.db() as session:
+        assert session.get(User, ada).last_sign_in_at == clock.now()
+
+
+def test_email_is_matched_case_insensitively(services: Services, ada: int) -> None:
+    assert sign_in(services, STRONG_PASSWORD, email="  ADA@example.COM ").user_id == ada
+
+
+def test_unknown_email_and_wrong_password_look_the_same(services: Services, ada: int, checkpw_calls) -> None:
+    wrong = sign_in(services, "not the password at all")
+    assert len(checkpw_calls) == 1
+    assert checkpw_calls[0].decode() != services.hasher.dummy_hash().split("$", 2)[2]  # Ada's real hash
+
+    checkpw_calls.clear()
+    unknown = sign_in(services, "not the password at all", email="nobody@example.com")
+    assert len(checkpw_calls) == 1  # exactly one bcrypt check for an unknown user too
+    assert checkpw_calls[0].decode() == services.hasher.dummy_hash().split("$", 2)[2]
+
+    assert wrong.user_id is None and unknown.user_id is None
+    assert wrong.error == unknown.error == flows.SIGN_IN_FAILED
+    assert wrong.retry_after_seconds is None and unknown.retry_after_seconds is None
+
+
+def test_malformed_email_is_a_plain_failure(services: Services, checkpw_calls) -> None:
+    result = sign_in(services, "whatever123", email="not an email")
+    assert result.error == flows.SIGN_IN_FAILED
+    assert len(checkpw_calls) == 1
+
+
+# --- backoff per (account, IP) ------------------------------------------------
+
+
+def fail(services: Services, times: int, *, email: str = EMAIL, ip: str = IP) -> None:
+    for _ in range(times):
+        assert sign_in(services, "wrong password!", email=email, ip=ip).error == flows.SIGN_IN_FAILED
+
+
+def test_fourth_attempt_within_a_second_is_refused_without_bcrypt(
+    services: Services, ada: int, clock: FixedClock, checkpw_calls
+) -> None:
+    fail(services, 3)
+    checkpw_calls.clear()
+    clock.advance(0.5)
+    blocked = sign_in(services, STRONG_PASSWORD)
+    assert blocked.user_id is None
+    assert blocked.error.startswith("Too many attempts")
+    assert blocked.retry_after_seconds == 1
+    assert checkpw_calls == []  # no bcrypt while blocked
+    clock.advance(0.5)
+    assert sign_in(services, STRONG_PASSWORD).user_id == ada
+    assert len(checkpw_calls) == 1
+
+
+def test_backoff_doubles_with_each_failure(services: Services, ada: int, clock: FixedClock) -> None:
+    fail(services, 3)
+    for expected in (1, 2, 4, 8, 16, 32, 60, 60):
+        blocked = sign_in(services, STRONG_PASSWORD)
+        assert blocked.retry_after_seconds == expected
+        clock.advance(expected)
+        fail(services, 1)
+
+
+def test_backoff_is_per_ip(services: Services, ada: int) -> None:
+    fail(services, 3)
+    assert sign_in(services, STRONG_PASSWORD).error.startswith("Too many attempts")
+    assert sign_in(services, STRONG_PASSWORD, ip=OTHER_IP).user_id == ada
+
+
+def test_blocked_attempts_do_not_extend_the_backoff(services: Services, ada: int, clock: FixedClock) -> None:
+    fail(services, 3)
+    for _ in range(5):
+        assert sign_in(services, "wrong password!").retry_after_seconds == 1
+    clock.advance(1)
+    assert sign_in(services, STRONG_PASSWORD).user_id == ada
+
+
+def test_success_resets_the_counter(services: Services, ada: int, clock: FixedClock) -> None:
+    fail(services, 3)
+    clock.advance(1)
+    assert sign_in(services, STRONG_PASSWORD).user_id == ada
+    # Three free failures again, not a 2 s backoff after the next one.
+    fail(services, 2)
+    assert sign_in(services, "wrong password!").retry_after_seconds is None
+    assert sign_in(services, STRONG_PASSWORD).error.startswith("Too many attempts")
+    with services.db() as session:
+        assert session.get(User, ada).consecutive_failures == 3
+
+
+def test_unknown_emails_are_throttled_the_same(services: Services, ada: int, clock: FixedClock, checkpw_calls) -> None:
+    for email in (EMAIL, "nobody@example.com"):
+        fail(services, 3, email=email)
+        checkpw_calls.clear()
+        blocked = sign_in(services, "wrong password!", email=email)
+        assert blocked.error.startswith("Too many attempts") and blocked.retry_after_seconds == 1
+        assert checkpw_calls == []
+
+
+# --- per-account lock ---------------------------------------------------------
+
+
+def lock_out(services: Services, clock: FixedClock, failures: int) -> None:
+    for _ in range(failures):
+        clock.advance(services.settings.backoff_max)  # skip the per-IP backoff, keep counting
+        fail(services, 1)
+
+
+def test_account_locks_after_the_configured_failures(tmp_path, db_url: str, clock: FixedClock, checkpw_calls) -> None:
+    services = build_services(make_settings(tmp_path, db_url, account_lock_failures=5), clock)
+    assert flows.register(services, name="Ada", email=EMAIL, password=STRONG_PASSWORD).user_id
+    lock_out(services, clock, 4)
+    clock.advance(60)
+    assert sign_in(services, STRONG_PASSWORD).user_id is not None  # 4 failures: not locked, and reset
+    lock_out(services, clock, 5)
+    clock.advance(60)
+    checkpw_calls.clear()
+    locked = sign_in(services, STRONG_PASSWORD)
+    assert locked.user_id is None
+    assert locked.error == flows.SIGN_IN_FAILED  # the same words as a wrong password
+    assert len(checkpw_calls) == 1  # and the same work
+    # From another IP, after any amount of time, still locked.
+    clock.advance(timedelta(days=3))
+    assert sign_in(services, STRONG_PASSWORD, ip=OTHER_IP).error == flows.SIGN_IN_FAILED
+    services.engine.dispose()
+
+
+def test_default_lock_is_100_consecutive_failures(services: Services, ada: int, clock: FixedClock) -> None:
+    assert services.settings.account_lock_failures == 100
+    lock_out(services, clock, 99)
+    clock.advance(60)
+    assert sign_in(services, STRONG_PASSWORD).user_id == ada  # 99 in a row do not lock
+    lock_out(services, clock, 100)
+    clock.advance(60)
+    assert sign_in(services, STRONG_PASSWORD).error == flows.SIGN_IN_FAILED
+    with services.db() as session:
+        assert session.get(User, ada).locked_at is not None
+
+
+# --- session hand-off -----------------------------------------------------------
+
+
+def test_ticket_hands_off_a_session(services: Services, ada: int) -> None:
+    issued = flows.start_session_handoff(
+        services, user_id=ada, factor_level=FIRST_FACTOR, remember=False, next_path="/user/home"
+    )
+    claimed = flows.claim_session(services, ticket=issued.ticket, bind=issued.bind, ip=IP, user_agent="pytest")
+    assert claimed is not None and claimed.next_path == "/user/home" and not claimed.remember
+    info = flows.current_session(services, claimed.token)
+    assert info is not None and info.user_id == ada and info.factor_level == FIRST_FACTOR
+    assert flows.claim_session(services, ticket=issued.ticket, bind=issued.bind, ip=IP, user_agent=None) is None
+
+
+def test_privilege_change_issues_a_new_token_and_ends_the_old_session(services: Services, ada: int) -> None:
+    first = flows.start_session_handoff(services, user_id=ada, factor_level=FIRST_FACTOR, remember=False, next_path="/")
+    old = flows.claim_session(services, ticket=first.ticket, bind=first.bind, ip=IP, user_agent=None)
+    assert old is not None
+    upgrade = flows.start_session_handoff(
+        services, user_id=ada, factor_level=FULL, remember=False, next_path="/user/home", replaces_token=old.token
+    )
+    new = flows.claim_session(services, ticket=upgrade.ticket, bind=upgrade.bind, ip=IP, user_agent=None)
+    assert new is not None and new.token != old.token
+    assert flows.current_session(services, old.token) is None
+    assert flows.current_session(services, new.token).factor_level == FULL
+    with services.db() as session:
+        hashes = session.exec(select(AuthSession.token_hash)).all()
+    assert hashes == [token_hash(new.token)]
+
+
+def test_sign_out_ends_the_session_at_once(services: Services, ada: int) -> None:
+    issued = flows.start_session_handoff(services, user_id=ada, factor_level=FIRST_FACTOR, remember=True, next_path="/")
+    claimed = flows.claim_session(services, ticket=issued.ticket, bind=issued.bind, ip=None, user_agent=None)
+    assert flows.sign_out(services, claimed.token) is True
+    assert flows.current_session(services, claimed.token) is None
+    assert flows.sign_out(services, claimed.token) is False
+    assert flows.sign_out(services, None) is False
