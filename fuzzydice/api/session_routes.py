@@ -12,7 +12,7 @@ import html
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
 from fuzzydice.api.cookies import session_cookie_name, session_token_from_cookies, use_secure
 from fuzzydice.auth import flows
@@ -93,8 +93,11 @@ async def logout(request: Request) -> Response:
     services = get_services()
     settings = services.settings
     secure = use_secure(settings, request.url.scheme)
-    if not _cross_site(request):
-        await asyncio.to_thread(flows.sign_out, services, session_token_from_cookies(settings, request.cookies))
+    if _cross_site(request):
+        # Refuse outright: expiring the cookie here would let any site sign a user out
+        # (and leave the server-side session alive).
+        return PlainTextResponse("Sign-out must start from this site.", status_code=403, headers=NO_STORE)
+    await asyncio.to_thread(flows.sign_out, services, session_token_from_cookies(settings, request.cookies))
     response = RedirectResponse(page_origin(request) + "/login", status_code=303, headers=NO_STORE)
     response.delete_cookie(session_cookie_name(settings, secure), path="/", secure=secure, httponly=True, samesite="lax")
     return response
