@@ -48,9 +48,18 @@ class RedactingFilter(logging.Filter):
             message = str(record.msg)
         record.msg = redact(message)
         record.args = None
+        if record.exc_info and not record.exc_text:
+            # Render the traceback now (formatters reuse a cached exc_text): at record
+            # creation it is not rendered yet, so the exception's message would escape.
+            record.exc_text = _TRACEBACK_FORMATTER.formatException(record.exc_info)
         if record.exc_text:
             record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
         return True
+
+
+_TRACEBACK_FORMATTER = logging.Formatter()
 
 
 _installed = False
