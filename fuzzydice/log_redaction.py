@@ -39,15 +39,20 @@ def redact(text: str) -> str:
 
 
 class RedactingFilter(logging.Filter):
-    """Rewrites each record's message with sensitive values redacted."""
+    """Rewrites a record whose text holds a sensitive value; other records pass untouched."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
         except Exception:  # a broken format string must not take logging down
             message = str(record.msg)
-        record.msg = redact(message)
-        record.args = None
+        cleaned = redact(message)
+        if cleaned != message:
+            if isinstance(record.args, tuple) and record.name.startswith("uvicorn.access"):
+                # Its formatter unpacks the arguments: redact them one by one.
+                record.args = tuple(redact(arg) if isinstance(arg, str) else arg for arg in record.args)
+            else:
+                record.msg, record.args = cleaned, ()
         if record.exc_info and not record.exc_text:
             # Render the traceback now (formatters reuse a cached exc_text): at record
             # creation it is not rendered yet, so the exception's message would escape.

@@ -41,7 +41,7 @@ class SessionGuard(rx.Middleware):
         """Validate the session for this event; refuse it with a redirect when not enough."""
         root = state._get_root_state()
         services = get_services()
-        path = root.router.page.path
+        path = root.router.url.path
         need = max(routes.required_level(routes.route_class(path)), self._state_level(event.name))
         token = session_token_from_header(services.settings, root.router.headers.cookie)
         info = await asyncio.to_thread(flows.current_session, services, token) if token else None

@@ -14,7 +14,9 @@ pytest-playwright is deliberately not used; these fixtures replace it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import socket
 import subprocess
 import sys
 from collections.abc import Callable, Coroutine, Iterator
@@ -77,12 +79,15 @@ def app_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]
         The FUZZYDICE_* variables that were set.
     """
     data_dir = tmp_path_factory.mktemp("app")
+    frontend_port = _free_port()
     app_vars = {
         "FUZZYDICE_MODE": "demo",
         "FUZZYDICE_DATABASE_URL": f"sqlite:///{data_dir / 'fuzzydice.db'}",
         "FUZZYDICE_SECRETS_FILE": str(data_dir / "secrets.json"),
-        # The harness picks random ports, so no exact origin list is possible here.
-        "FUZZYDICE_PUBLIC_ORIGINS": "*",
+        # The page origin is known in advance (the harness serves it on this port),
+        # so the websocket's origin check runs with the real, exact list.
+        "FUZZYDICE_PUBLIC_ORIGINS": f"http://127.0.0.1:{frontend_port}",
+        "FUZZYDICE_TEST_FRONTEND_PORT": str(frontend_port),
     }
     new_vars = {**{k: v for k, v in _reflex_env_defaults().items() if k not in os.environ}, **app_vars}
     saved = {key: os.environ.get(key) for key in new_vars}
@@ -97,6 +102,12 @@ def app_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]
             else:
                 os.environ[key] = value
         _forget_cached_settings()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def _forget_cached_settings() -> None:
@@ -137,8 +148,22 @@ def app_harness(app_env: dict[str, str]) -> Iterator["AppHarnessProd"]:  # noqa:
     """
     from reflex.testing import AppHarnessProd
 
+    class PinnedPortHarness(AppHarnessProd):
+        """AppHarnessProd whose frontend listens on the port the origin list names."""
+
+        def _run_frontend(self):
+            import uvicorn
+            from reflex.utils.exec import _frontend_prod_app
+
+            with contextlib.chdir(self.app_path):
+                frontend_app = _frontend_prod_app()
+            self.frontend_server = uvicorn.Server(
+                uvicorn.Config(app=frontend_app, host="127.0.0.1", port=int(app_env["FUZZYDICE_TEST_FRONTEND_PORT"]))
+            )
+            self.frontend_server.run()
+
     _migrate(app_env)
-    harness = AppHarnessProd.create(root=REPO_ROOT, app_name=APP_NAME)
+    harness = PinnedPortHarness.create(root=REPO_ROOT, app_name=APP_NAME)
     try:
         harness.start()
         yield harness
@@ -157,6 +182,13 @@ def base_url(app_harness) -> str:
     parts = urlsplit(app_harness.frontend_url)
     netloc = f"127.0.0.1:{parts.port}" if parts.port else "127.0.0.1"
     return urlunsplit((parts.scheme, netloc, parts.path, "", "")).rstrip("/")
+
+
+@pytest.fixture(scope="session")
+def backend_url(app_harness) -> str:
+    """Origin of the backend (websocket and `/api`), e.g. ``http://127.0.0.1:41235``."""
+    host, port = app_harness.backend.servers[0].sockets[0].getsockname()[:2]
+    return f"http://{host}:{port}"
 
 
 @pytest.fixture(scope="session")

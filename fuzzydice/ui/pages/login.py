@@ -63,7 +63,7 @@ class LoginState(rx.State):
             user_id=result.user_id,
             factor_level=FIRST_FACTOR,
             remember=bool(form.get("remember")),
-            next_path=next_path_after_sign_in(self.router.page.params.get("next")),
+            next_path=next_path_after_sign_in(self.router.url.query_parameters.get("next")),
         )
 
 
