@@ -14,4 +14,9 @@ config = rx.Config(
     cors_allowed_origins=list(_settings.public_origins),
     default_color_mode="system",
     disable_plugins=[SitemapPlugin],
+    plugins=[
+        rx.plugins.RadixThemesPlugin(
+            theme=rx.theme(appearance="inherit", accent_color="violet", radius="large"),
+        )
+    ],
 )

@@ -9,6 +9,7 @@ import reflex as rx
 
 from fuzzydice.api.app import create_api
 from fuzzydice.log_redaction import install_redaction
+from fuzzydice.maintenance import run_cleanup_forever
 from fuzzydice.services import get_services
 from fuzzydice.ui import routes, session_state
 from fuzzydice.ui.guard import SessionGuard
@@ -23,16 +24,17 @@ install_redaction()
 
 @contextlib.asynccontextmanager
 async def check_services():
-    """Refuse to start without valid secrets (production) or with keys the database does not know."""
+    """Refuse to start without valid secrets (production) or with keys the database does not know; clean up."""
     services = await asyncio.to_thread(get_services)
     await asyncio.to_thread(services.hasher.dummy_hash)  # the unknown-user path costs the same from the first try
-    yield
+    cleanup = asyncio.create_task(run_cleanup_forever(services), name="fuzzydice-cleanup")
+    try:
+        yield
+    finally:
+        cleanup.cancel()
 
 
-app = rx.App(
-    theme=rx.theme(appearance="inherit", accent_color="violet", radius="large"),
-    api_transformer=create_api(),
-)
+app = rx.App(api_transformer=create_api())
 app.register_lifespan_task(check_services)
 
 guard = SessionGuard()

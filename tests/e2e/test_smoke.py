@@ -14,3 +14,30 @@ def test_landing_explains_and_leads_to_sign_in_and_registration(page, base_url):
     page.get_by_role("link", name="Sign in").click()
     expect(page).to_have_url(re.compile(r"/login/?$"))
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+
+
+def test_dark_mode_follows_the_system(browser, base_url):
+    for scheme, expected in (("dark", True), ("light", False)):
+        context = browser.new_context(color_scheme=scheme)
+        try:
+            page = context.new_page()
+            page.goto(base_url + "/login")
+            expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+            is_dark = page.evaluate(
+                "() => document.documentElement.classList.contains('dark')"
+                " || document.querySelector('.radix-themes')?.classList.contains('dark') || false"
+            )
+            assert is_dark is expected, scheme
+        finally:
+            context.close()
+
+
+def test_forms_label_every_input_and_say_what_to_autofill(page, base_url):
+    page.goto(base_url + "/login")
+    expect(page.get_by_label("Email")).to_have_attribute("autocomplete", "username")
+    expect(page.get_by_label("Password", exact=True)).to_have_attribute("autocomplete", "current-password")
+    page.goto(base_url + "/register")
+    expect(page.get_by_label("Name")).to_have_attribute("autocomplete", "name")
+    expect(page.get_by_label("Email")).to_have_attribute("autocomplete", "username")
+    expect(page.get_by_label("Password", exact=True)).to_have_attribute("autocomplete", "new-password")
+    expect(page.get_by_label("Phone (optional)")).to_have_attribute("autocomplete", "tel")

@@ -1,0 +1,35 @@
+"""Periodic removal of expired rows (sessions, claim tickets)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from fuzzydice.auth.sessions import delete_expired_sessions
+from fuzzydice.auth.tickets import delete_expired_tickets
+from fuzzydice.services import Services
+
+log = logging.getLogger(__name__)
+
+
+def delete_expired_rows(services: Services) -> dict[str, int]:
+    """Delete every expired row once; returns the count per table."""
+    now = services.clock.now()
+    with services.db() as session:
+        return {
+            "auth_sessions": delete_expired_sessions(session, now),
+            "claim_tickets": delete_expired_tickets(session, now),
+        }
+
+
+async def run_cleanup_forever(services: Services) -> None:
+    """Clean up every `cleanup_interval` until cancelled (at app shutdown)."""
+    interval = services.settings.cleanup_interval.total_seconds()
+    while True:
+        try:
+            counts = await asyncio.to_thread(delete_expired_rows, services)
+            if any(counts.values()):
+                log.info("removed expired rows: %s", counts)
+        except Exception:  # keep cleaning later; the next round may succeed
+            log.exception("cleanup of expired rows failed")
+        await asyncio.sleep(interval)
