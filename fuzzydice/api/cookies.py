@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from http.cookies import SimpleCookie
+from starlette.requests import cookie_parser
 
 from fuzzydice.settings import Settings
 
@@ -22,20 +22,17 @@ def session_cookie_name(settings: Settings, secure: bool) -> str:
 
 
 def session_token_from_header(settings: Settings, cookie_header: str | None) -> str | None:
-    """The session token in a raw Cookie header, preferring the `__Host-` form."""
+    """The session token in a raw Cookie header, preferring the `__Host-` form.
+
+    Parsed like `request.cookies` (Starlette's lenient parser): `SimpleCookie` drops
+    the whole header when any other cookie holds a space, a quote or non-ASCII.
+    """
     if not cookie_header:
         return None
-    jar = SimpleCookie()
-    try:
-        jar.load(cookie_header)
-    except Exception:  # a malformed header is the same as no cookie
-        return None
-    for name in (f"{HOST_PREFIX}{settings.session_cookie_name}", settings.session_cookie_name):
-        if name in jar and jar[name].value:
-            return jar[name].value
-    return None
+    return session_token_from_cookies(settings, cookie_parser(cookie_header))
 
 
 def session_token_from_cookies(settings: Settings, cookies: dict[str, str]) -> str | None:
     """The session token in parsed request cookies, preferring the `__Host-` form."""
-    return cookies.get(f"{HOST_PREFIX}{settings.session_cookie_name}") or cookies.get(settings.session_cookie_name)
+    hosted = cookies.get(f"{HOST_PREFIX}{settings.session_cookie_name}")
+    return hosted or cookies.get(settings.session_cookie_name) or None

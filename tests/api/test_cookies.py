@@ -36,6 +36,20 @@ def test_token_from_header_prefers_the_host_cookie(cookie_settings) -> None:
     assert cookies.session_token_from_cookies(cookie_settings, {"fd_session": "plain"}) == "plain"
 
 
-@pytest.mark.parametrize("header", [None, "", "fd_session=", "no cookie here", 'fd_session="unterminated', "=;=;"])
+@pytest.mark.parametrize("header", [None, "", "fd_session=", "no cookie here", "=;=;", "; ;", "fd_session"])
 def test_token_from_a_missing_or_malformed_header_is_none(cookie_settings, header) -> None:
     assert cookies.session_token_from_header(cookie_settings, header) is None
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        'prefs={"theme": "dark"}; fd_session=tok',  # JSON written by some page script
+        "theme=dark mode; fd_session=tok",  # a space in another cookie's value
+        "name=Zoë; fd_session=tok",  # non-ASCII in another cookie
+        'fd_session=tok; broken="x',
+    ],
+)
+def test_other_unusual_cookies_do_not_hide_the_session(cookie_settings, header: str) -> None:
+    # Browsers send such cookies verbatim; the session must still be found (as request.cookies does).
+    assert cookies.session_token_from_header(cookie_settings, header) == "tok"
