@@ -233,6 +233,19 @@ def test_websocket_from_another_origin_is_refused(backend_url, base_url):
         assert _websocket_handshake(backend_url, origin).startswith("refused 4"), origin
 
 
+OPEN_WEBSOCKET_JS = """(url) => new Promise((resolve) => {
+    const ws = new WebSocket(url);
+    const timer = setTimeout(() => resolve('timeout'), 5000);
+    ws.onmessage = () => { clearTimeout(timer); resolve('open'); ws.close(); };
+    ws.onerror = () => { clearTimeout(timer); resolve('refused'); };
+})"""
+
+
+def open_websocket_from(page, ws_url: str) -> str:
+    """Open a websocket from `page`'s origin: 'open' (greeting received), 'refused' or 'timeout'."""
+    return page.evaluate(OPEN_WEBSOCKET_JS, ws_url)
+
+
 def test_websocket_from_another_origin_is_refused_in_a_browser(context, base_url, backend_url):
     """A page on another port of the same host cannot open the app's websocket."""
     import http.server
@@ -257,28 +270,11 @@ def test_websocket_from_another_origin_is_refused_in_a_browser(context, base_url
         evil = context.new_page()
         evil.goto(f"http://127.0.0.1:{server.server_address[1]}/")
         ws_url = backend_url.replace("http://", "ws://") + "/_event/?EIO=4&transport=websocket"
-        outcome = evil.evaluate(
-            """(url) => new Promise((resolve) => {
-                const ws = new WebSocket(url);
-                const timer = setTimeout(() => resolve('timeout'), 5000);
-                ws.onmessage = () => { clearTimeout(timer); resolve('open'); ws.close(); };
-                ws.onerror = () => { clearTimeout(timer); resolve('refused'); };
-            })""",
-            ws_url,
-        )
-        assert outcome == "refused"
+        assert open_websocket_from(evil, ws_url) == "refused"
         # The same code on the app's own page gets the engine.io greeting.
         own = context.new_page()
         own.goto(base_url + "/")
-        assert own.evaluate(
-            """(url) => new Promise((resolve) => {
-                const ws = new WebSocket(url);
-                const timer = setTimeout(() => resolve('timeout'), 5000);
-                ws.onmessage = () => { clearTimeout(timer); resolve('open'); ws.close(); };
-                ws.onerror = () => { clearTimeout(timer); resolve('refused'); };
-            })""",
-            ws_url,
-        ) == "open"
+        assert open_websocket_from(own, ws_url) == "open"
     finally:
         server.shutdown()
         server.server_close()

@@ -10,11 +10,12 @@ from fuzzydice.auth import flows
 from fuzzydice.auth.sessions import FIRST_FACTOR
 from fuzzydice.services import get_services
 from fuzzydice.ui import routes
+from fuzzydice.ui.auth_form import AuthFormMixin
 from fuzzydice.ui.components import form_error, labelled_input, page_card, password_input, submit_button
 from fuzzydice.ui.session_state import SessionState
 
 
-class RegisterState(rx.State):
+class RegisterState(AuthFormMixin, rx.State):
     """The registration form and its field errors."""
 
     name_error: str = ""
@@ -22,21 +23,6 @@ class RegisterState(rx.State):
     password_error: str = ""
     phone_error: str = ""
     error: str = ""
-    busy: bool = False
-    show_password: bool = False
-
-    @rx.event
-    def toggle_password(self):
-        """Show or hide the password."""
-        self.show_password = not self.show_password
-
-    @rx.event
-    async def on_load(self):
-        """A signed-in browser goes straight home."""
-        self.busy = False
-        session = await self.get_state(SessionState)
-        if session._level >= FIRST_FACTOR:
-            return rx.redirect(routes.USER_HOME, replace=True)
 
     @rx.event
     async def submit(self, form: dict):
