@@ -110,7 +110,8 @@ def test_stored_form_names_the_pepper_and_salts_uniquely(hasher: PasswordHasher)
     assert STRONG_8 not in first
 
 
-def test_default_cost_is_12_and_reaches_the_stored_hash() -> None:
+def test_default_cost_is_12_and_reaches_the_stored_hash(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("FUZZYDICE_BCRYPT_COST", raising=False)
     assert Settings().bcrypt_cost == 12
     stored = PasswordHasher(pepper(), cost=Settings().bcrypt_cost).hash(STRONG_8)
     assert stored.startswith(f"fd1${pepper().key_id}$")

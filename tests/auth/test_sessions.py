@@ -195,3 +195,12 @@ def test_deleting_the_user_ends_their_sessions(services: Services, start, user_i
         session.commit()
     assert lookup(services, token) is None
     assert session_rows(services) == []
+
+
+def test_absolute_expiry_holds_even_if_the_idle_expiry_is_later(services: Services, start, clock) -> None:
+    token = start()
+    with services.db() as session:  # a row from an older release, or a bad manual edit
+        session.execute(sa.update(AuthSession.__table__).values(idle_expires_at=clock.now() + timedelta(days=9)))
+        session.commit()
+    clock.advance(timedelta(hours=24))
+    assert lookup(services, token, touch=False) is None
