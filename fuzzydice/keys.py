@@ -89,15 +89,23 @@ def generate_key_text() -> str:
 
 
 def _demo_secrets(path: Path) -> dict[str, str]:
+    """Read the demo secrets file, adding (never replacing) any key it lacks; owner-only permissions."""
+    data: dict[str, str] = {}
     if path.exists():
-        data = json.loads(path.read_text())
-        if all(name in data for name in KEY_NAMES):
-            return data
-    data = {name: generate_key_text() for name in KEY_NAMES}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        json.dump(data, handle)
+        try:
+            data = json.loads(path.read_text())
+        except ValueError as exc:
+            raise ServerKeyError(f"{path} is not valid JSON: repair it or restore it from a backup") from exc
+        if not isinstance(data, dict):
+            raise ServerKeyError(f"{path} must hold a JSON object of keys")
+    missing = [name for name in KEY_NAMES if name not in data]
+    if missing:
+        data.update({name: generate_key_text() for name in missing})
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            json.dump(data, handle)
+    os.chmod(path, 0o600)
     return data
 
 

@@ -1,4 +1,4 @@
-"""Periodic removal of expired rows (sessions, claim tickets)."""
+"""Periodic removal of expired rows (sessions, claim tickets, stale throttle counters)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import asyncio
 import logging
 
 from fuzzydice.auth.sessions import delete_expired_sessions
+from fuzzydice.auth.throttle import delete_stale_throttles
 from fuzzydice.auth.tickets import delete_expired_tickets
 from fuzzydice.services import Services
 
@@ -19,6 +20,7 @@ def delete_expired_rows(services: Services) -> dict[str, int]:
         return {
             "auth_sessions": delete_expired_sessions(session, now),
             "claim_tickets": delete_expired_tickets(session, now),
+            "sign_in_throttles": delete_stale_throttles(session, now - services.settings.throttle_memory),
         }
 
 

@@ -66,8 +66,8 @@ class Settings(BaseSettings):
     password_min_score: int = 2
     """Lowest zxcvbn score (0-4) a new password must reach."""
 
-    password_estimator_cap: int = 100
-    """Characters of a password handed to the strength estimator (it is slow on long input)."""
+    password_estimator_cap: int = 72
+    """Characters of a password handed to the strength estimator (zxcvbn's own limit; slow on long input)."""
 
     bcrypt_cost: int = 12
     """bcrypt work factor (OWASP: at least 10; 12 here)."""
@@ -81,6 +81,9 @@ class Settings(BaseSettings):
 
     backoff_max: timedelta = timedelta(seconds=60)
     """Longest backoff delay."""
+
+    throttle_memory: timedelta = timedelta(days=1)
+    """Quiet time after which the failures of an (account, IP) pair are forgotten."""
 
     account_lock_failures: int = 100
     """Consecutive failures on one account that lock it until a reset by mail or an admin."""

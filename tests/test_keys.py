@@ -112,3 +112,35 @@ def test_repr_never_shows_the_material(tmp_path: Path) -> None:
         assert base64.urlsafe_b64encode(key.material).decode().rstrip("=") not in text
         assert repr(key.material) not in text
         assert key.key_id in repr(key)
+
+
+def test_demo_secrets_file_missing_a_key_keeps_the_others(tmp_path):
+    import json
+
+    from fuzzydice.keys import load_keys
+    from fuzzydice.settings import Settings
+
+    path = tmp_path / "secrets.json"
+    settings = Settings(mode="demo", secrets_file=path)
+    first = load_keys(settings)
+    data = json.loads(path.read_text())
+    del data["signing_key"]
+    path.write_text(json.dumps(data))
+    path.chmod(0o644)
+    second = load_keys(settings)
+    assert second.pepper.material == first.pepper.material
+    assert second.aes_key.material == first.aes_key.material
+    assert second.signing_key.material != first.signing_key.material
+    assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_corrupt_demo_secrets_file_gives_a_clear_error(tmp_path):
+    import pytest
+
+    from fuzzydice.keys import ServerKeyError, load_keys
+    from fuzzydice.settings import Settings
+
+    path = tmp_path / "secrets.json"
+    path.write_text("{not json")
+    with pytest.raises(ServerKeyError, match="not valid JSON"):
+        load_keys(Settings(mode="demo", secrets_file=path))

@@ -93,3 +93,16 @@ def record_account_failure(session: Session, user_id: int, now: datetime, settin
         )
     session.commit()
     return count
+
+
+def delete_stale_throttles(session: Session, older_than: datetime) -> int:
+    """Forget (account, IP) counters untouched since `older_than` whose backoff has run out."""
+    table = SignInThrottle.__table__
+    count = session.execute(
+        sa.delete(table).where(
+            table.c.updated_at < older_than,
+            sa.or_(table.c.blocked_until.is_(None), table.c.blocked_until < older_than),
+        )
+    ).rowcount
+    session.commit()
+    return count

@@ -1,0 +1,44 @@
+"""Cleanup of expired rows: sessions, claim tickets and stale throttle counters go; live ones stay."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlmodel import select
+
+from fuzzydice.auth import flows, throttle
+from fuzzydice.maintenance import delete_expired_rows
+from fuzzydice.models import AuthSession, ClaimTicket, SignInThrottle
+
+
+def counts(services):
+    with services.db() as session:
+        return (
+            len(session.exec(select(AuthSession)).all()),
+            len(session.exec(select(ClaimTicket)).all()),
+            len(session.exec(select(SignInThrottle)).all()),
+        )
+
+
+def test_cleanup_removes_only_what_has_expired(services, clock, make_user):
+    user_id = make_user()
+    ticket = flows.start_session_handoff(services, user_id=user_id, factor_level=1, remember=False, next_path="/")
+    flows.claim_session(services, ticket=ticket.ticket, bind=ticket.bind, ip="127.0.0.1", user_agent="t")
+    flows.start_session_handoff(services, user_id=user_id, factor_level=1, remember=False, next_path="/")
+    with services.db() as session:
+        throttle.record_failure(session, "k", "127.0.0.1", clock.now(), services.settings)
+    assert counts(services) == (1, 1, 1)
+
+    assert delete_expired_rows(services) == {"auth_sessions": 0, "claim_tickets": 0, "sign_in_throttles": 0}
+    assert counts(services) == (1, 1, 1)
+
+    clock.advance(services.settings.claim_ticket_ttl)
+    assert delete_expired_rows(services)["claim_tickets"] == 1
+    assert counts(services) == (1, 0, 1)
+
+    clock.advance(services.settings.session_idle)
+    assert delete_expired_rows(services)["auth_sessions"] == 1
+
+    clock.advance(services.settings.throttle_memory + timedelta(seconds=1))
+    assert delete_expired_rows(services)["sign_in_throttles"] == 1
+    assert counts(services) == (0, 0, 0)
