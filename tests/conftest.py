@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -137,3 +138,48 @@ def make_user(services: Services) -> Callable[..., int]:
         return result.user_id
 
     return make
+
+
+def run_in_parallel(task: Callable[[], Any], workers: int = 20) -> list[Any]:
+    """Run `task` in `workers` threads released at once by a barrier; returns the results.
+
+    Raises the first exception a worker hit, so a crash is never mistaken for a refusal.
+    """
+    start = threading.Barrier(workers)
+    results: list[Any] = []
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            start.wait(timeout=30)
+            results.append(task())
+        except BaseException as exc:  # noqa: BLE001 - re-raised below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads), "a worker hung"
+    if errors:
+        raise errors[0]
+    return results
+
+
+@pytest.fixture
+def checkpw_calls(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
+    """Every bcrypt check that runs (a spy that calls the real bcrypt); pre-compute dummy hashes first."""
+    import bcrypt
+
+    from fuzzydice.auth import passwords
+
+    calls: list[bytes] = []
+    real_checkpw = bcrypt.checkpw
+
+    def spy(password: bytes, hashed: bytes) -> bool:
+        calls.append(hashed)
+        return real_checkpw(password, hashed)
+
+    monkeypatch.setattr(passwords.bcrypt, "checkpw", spy)
+    return calls

@@ -45,9 +45,14 @@ class SessionState(rx.State):
         if self._user_id not in (None, info.user_id):
             self._wipe()
         self._user_id, self._level = info.user_id, info.factor_level
-        self.user_name = info.user_name
-        self.user_email = info.user_email or ""
-        self.last_sign_in = format_time(info.last_sign_in_at)
+        shown = {
+            "user_name": info.user_name,
+            "user_email": info.user_email or "",
+            "last_sign_in": format_time(info.last_sign_in_at),
+        }
+        for name, value in shown.items():
+            if getattr(self, name) != value:  # unchanged values stay out of the delta
+                setattr(self, name, value)
 
     def _wipe(self) -> None:
         watching = self._watching

@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
-import bcrypt
 import pytest
 from sqlmodel import select
 
-from fuzzydice.auth import flows, passwords
+from fuzzydice.auth import flows
 from fuzzydice.auth.sessions import FIRST_FACTOR, FULL
 from fuzzydice.auth.tokens import token_hash
 from fuzzydice.clock import FixedClock
@@ -22,19 +21,9 @@ IP = "203.0.113.10"
 OTHER_IP = "198.51.100.20"
 
 
-@pytest.fixture
-def checkpw_calls(services: Services, monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
-    """Every bcrypt check the flows run (a spy that calls the real bcrypt)."""
+@pytest.fixture(autouse=True)
+def _dummy_hash_ready(services: Services) -> None:
     services.hasher.dummy_hash()  # pre-computed: only checks are counted, not this hash
-    calls: list[bytes] = []
-    real_checkpw = bcrypt.checkpw
-
-    def spy(password: bytes, hashed: bytes) -> bool:
-        calls.append(hashed)
-        return real_checkpw(password, hashed)
-
-    monkeypatch.setattr(passwords.bcrypt, "checkpw", spy)
-    return calls
 
 
 @pytest.fixture

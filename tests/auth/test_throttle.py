@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
+from tests.conftest import run_in_parallel
 from fuzzydice.auth import throttle
 from fuzzydice.clock import FixedClock
 from fuzzydice.db import make_engine, new_session
@@ -71,25 +71,12 @@ def test_parallel_failures_are_counted_exactly(settings: Settings, clock: FixedC
     """20 workers, each with its own connection, count on one (account, IP) row: none is lost."""
     engine = make_engine(settings.database_url)
     key, ip, workers = throttle.account_key("race@example.com"), "192.0.2.7", 20
-    start = threading.Barrier(workers)
-    errors: list[BaseException] = []
-    results: list[int] = []
 
-    def worker() -> None:
-        try:
-            with new_session(engine) as session:
-                start.wait(timeout=30)
-                results.append(throttle.record_failure(session, key, ip, clock.now(), settings))
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
+    def record() -> int:
+        with new_session(engine) as session:
+            return throttle.record_failure(session, key, ip, clock.now(), settings)
 
-    threads = [threading.Thread(target=worker) for _ in range(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads)
-    assert errors == []
+    results = run_in_parallel(record, workers)
     with new_session(engine) as session:
         rows = session.execute(sa.select(SignInThrottle.failures)).scalars().all()
     engine.dispose()

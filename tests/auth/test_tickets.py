@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
+from tests.conftest import run_in_parallel
 from fuzzydice.auth import tickets
 from fuzzydice.auth.sessions import FIRST_FACTOR
 from fuzzydice.auth.tokens import new_token, token_hash
@@ -110,24 +110,12 @@ def test_unknown_or_empty_ticket(services: Services, issue) -> None:
 def test_parallel_redeems_succeed_once(services: Services, issue) -> None:
     issued = issue()
     workers = 10
-    start = threading.Barrier(workers)
-    results: list[object] = []
-    errors: list[BaseException] = []
 
-    def worker() -> None:
-        try:
-            with services.db() as session:
-                start.wait(timeout=30)
-                results.append(tickets.redeem_ticket(session, issued.ticket, issued.bind, services.clock.now()))
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
+    def redeem_once():
+        with services.db() as session:
+            return tickets.redeem_ticket(session, issued.ticket, issued.bind, services.clock.now())
 
-    threads = [threading.Thread(target=worker) for _ in range(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert errors == []
+    results = run_in_parallel(redeem_once, workers)
     assert sum(result is not None for result in results) == 1
 
 

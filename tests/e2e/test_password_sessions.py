@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import re
 import uuid
-from urllib.parse import urlsplit
 
 import httpx
-import pytest
 from playwright.sync_api import expect
 
 PASSWORD = "velvet orbit canyon 7 lantern"
