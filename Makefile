@@ -36,6 +36,7 @@ dev: bootstrap
 ## make test: installs everything missing (Debian Chromium included) and runs every test
 test:
 	bash scripts/bootstrap.sh --browser
+	cd $(ROOT) && $(PY) -m ruff check --quiet --select F,E9 fuzzydice tests bench alembic
 	cd $(ROOT) && $(PY) -m pytest $(PYTEST_ARGS)
 
 ## make bench: the benchmark harness, once bench/run.sh exists
