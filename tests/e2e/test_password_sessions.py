@@ -276,3 +276,32 @@ def test_websocket_from_another_origin_is_refused_in_a_browser(context, base_url
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_button_spins_and_is_disabled_while_signing_in(page, base_url, monkeypatch):
+    """While the check runs the button is disabled (no double submit); a slow hasher makes that observable."""
+    import threading
+
+    from fuzzydice.services import get_services
+
+    hasher = get_services().hasher
+    release = threading.Event()
+    real_verify = hasher.verify
+
+    def held_verify(password, stored):
+        release.wait(timeout=20)
+        return real_verify(password, stored)
+
+    monkeypatch.setattr(hasher, "verify", held_verify)
+    page.goto(f"{base_url}/login")
+    page.get_by_label("Email").fill(unique_email())
+    page.get_by_label("Password", exact=True).fill("whatever it is")
+    button = page.get_by_role("button", name="Sign in")
+    button.click()
+    try:
+        expect(button).to_be_disabled()
+        button.click(force=True)  # a second click while busy changes nothing
+    finally:
+        release.set()
+    expect(page.get_by_role("alert")).to_have_text("Email or password is incorrect.")
+    expect(button).to_be_enabled()
