@@ -52,6 +52,9 @@ class User(SQLModel, table=True):
     previous_sign_in_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     consecutive_failures: int = 0
     locked_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    second_factor_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    backup_codes_to_show: str | None = Field(default=None, max_length=2000)
+    """Fresh backup codes, encrypted, kept until the user confirms they saved them."""
 
 
 class AuthSession(SQLModel, table=True):
@@ -112,3 +115,40 @@ class KeyFingerprint(SQLModel, table=True):
     key_id: str = Field(max_length=16)
     fingerprint: str = Field(max_length=64)
     recorded_at: datetime = Field(sa_column=utc_column())
+
+
+class TotpDevice(SQLModel, table=True):
+    """A user's authenticator secret (encrypted) and the last time step accepted from it."""
+
+    __tablename__ = "totp_devices"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", unique=True, ondelete="CASCADE")
+    secret: str | None = Field(default=None, max_length=300)
+    confirmed_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    last_step: int | None = Field(default=None, sa_type=sa.BigInteger)
+    pending_secret: str | None = Field(default=None, max_length=300)
+    pending_created_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+
+
+class BackupCode(SQLModel, table=True):
+    """One single-use backup code, stored as a keyed hash."""
+
+    __tablename__ = "backup_codes"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True, ondelete="CASCADE")
+    code_hash: str = Field(max_length=80, unique=True)
+    created_at: datetime = Field(sa_column=utc_column())
+    used_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+
+
+class SecondFactorLock(SQLModel, table=True):
+    """Second-step failures of one account (all factors together) and its lock."""
+
+    __tablename__ = "second_factor_locks"
+
+    user_id: int = Field(foreign_key="users.id", primary_key=True, ondelete="CASCADE")
+    failures: int = 0
+    window_started_at: datetime = Field(sa_column=utc_column())
+    locked_until: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))

@@ -27,6 +27,14 @@ class SessionInfo:
     user_email: str | None
     last_sign_in_at: datetime | None
     absolute_expires_at: datetime
+    remember: bool = False
+    has_second_factor: bool = False
+    backup_codes_pending: bool = False
+
+    @property
+    def is_full(self) -> bool:
+        """Both factors done."""
+        return self.factor_level >= FULL
 
 
 def create_session(
@@ -40,8 +48,13 @@ def create_session(
     ip: str | None = None,
     user_agent: str | None = None,
 ) -> str:
-    """Create a session row and return its token (only the hash is stored)."""
+    """Create a session row and return its token (only the hash is stored).
+
+    A session that has only the first factor lasts `pending_second_step` at most.
+    """
     idle, absolute = settings.session_lifetimes(remember)
+    if factor_level < FULL:
+        absolute = min(absolute, settings.pending_second_step)
     token = new_token()
     session.add(
         AuthSession(
@@ -63,7 +76,7 @@ def create_session(
 def lookup_session(
     session: Session, token: str | None, now: datetime, settings: Settings, *, touch: bool = True
 ) -> SessionInfo | None:
-    """Return the live session for `token`; None when absent or expired (an expired row is deleted).
+    """Return the live session for `token`; None when absent or expired (cleanup deletes expired rows).
 
     With `touch`, user activity slides the idle expiry; background checks pass False so an
     open tab alone does not keep a session alive.
@@ -79,8 +92,6 @@ def lookup_session(
         return None
     auth, user = row
     if now >= auth.idle_expires_at or now >= auth.absolute_expires_at:
-        session.execute(sa.delete(AuthSession.__table__).where(AuthSession.__table__.c.id == auth.id))
-        session.commit()
         return None
     if touch and now - auth.last_seen_at >= settings.session_touch_interval:
         idle, _ = settings.session_lifetimes(auth.remember)
@@ -99,7 +110,25 @@ def lookup_session(
         user_email=user.email,
         last_sign_in_at=user.previous_sign_in_at,
         absolute_expires_at=auth.absolute_expires_at,
+        remember=auth.remember,
+        has_second_factor=user.second_factor_at is not None,
+        backup_codes_pending=user.backup_codes_to_show is not None,
     )
+
+
+def expired_before_second_step(session: Session, token: str | None, now: datetime) -> bool:
+    """Whether `token` names a first-factor-only session that has run out (to say so, not just "sign in")."""
+    if not token:
+        return False
+    table = AuthSession.__table__
+    row = session.execute(
+        sa.select(table.c.factor_level, table.c.idle_expires_at, table.c.absolute_expires_at).where(
+            table.c.token_hash == token_hash(token)
+        )
+    ).first()
+    if row is None:
+        return False
+    return row.factor_level < FULL and (now >= row.idle_expires_at or now >= row.absolute_expires_at)
 
 
 def revoke_session(session: Session, token: str | None) -> bool:

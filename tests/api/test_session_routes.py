@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from fuzzydice.api.app import create_api
 from fuzzydice.auth import flows
-from fuzzydice.auth.sessions import FIRST_FACTOR, FULL
+from fuzzydice.auth.sessions import FULL
 from fuzzydice.auth.tickets import IssuedTicket
 from fuzzydice.auth.tokens import token_hash
 from fuzzydice.models import AuthSession
@@ -45,7 +45,7 @@ def user_id(make_user: Callable[..., int]) -> int:
 def issue(api_services: Services, user_id: int) -> Callable[..., IssuedTicket]:
     def make(remember: bool = False, next_path: str = "/user/home", **extra) -> IssuedTicket:
         return flows.start_session_handoff(
-            api_services, user_id=user_id, factor_level=FIRST_FACTOR, remember=remember, next_path=next_path, **extra
+            api_services, user_id=user_id, factor_level=FULL, remember=remember, next_path=next_path, **extra
         )
 
     return make
@@ -98,7 +98,7 @@ def test_claim_sets_the_session_cookie_and_redirects(client: TestClient, issue, 
     assert "domain" not in cookie
     assert session_hashes(api_services) == [token_hash(str(cookie["value"]))]
     info = flows.current_session(api_services, str(cookie["value"]))
-    assert info is not None and info.factor_level == FIRST_FACTOR
+    assert info is not None and info.factor_level == FULL
 
 
 def test_claim_clears_the_bind_cookie(client: TestClient, issue) -> None:

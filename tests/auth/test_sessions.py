@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from fuzzydice.auth import sessions
-from fuzzydice.auth.sessions import FIRST_FACTOR
+from fuzzydice.auth.sessions import FIRST_FACTOR, FULL
 from fuzzydice.auth.tokens import new_token, token_hash
 from fuzzydice.clock import FixedClock
 from fuzzydice.models import AuthSession
@@ -27,12 +27,12 @@ def user_id(make_user: Callable[..., int]) -> int:
 def start(services: Services, clock: FixedClock, user_id: int) -> Callable[..., str]:
     """Create a session for the user now; returns its token."""
 
-    def create(remember: bool = False) -> str:
+    def create(remember: bool = False, factor_level: int = FULL) -> str:
         with services.db() as session:
             token = sessions.create_session(
                 session,
                 user_id=user_id,
-                factor_level=FIRST_FACTOR,
+                factor_level=factor_level,
                 remember=remember,
                 now=clock.now(),
                 settings=services.settings,
@@ -85,7 +85,7 @@ def test_a_token_never_issued_is_refused(services: Services, start) -> None:
 def test_lookup_returns_the_user_and_aware_utc_times(services: Services, start, user_id: int, clock) -> None:
     info = lookup(services, start())
     assert info is not None
-    assert info.user_id == user_id and info.factor_level == FIRST_FACTOR
+    assert info.user_id == user_id and info.factor_level == FULL and info.is_full
     assert info.absolute_expires_at == clock.now() + timedelta(hours=24)
     assert info.absolute_expires_at.utcoffset() == timedelta(0)
 
@@ -96,7 +96,7 @@ def test_idle_expiry_after_one_hour(services: Services, start, clock: FixedClock
     assert lookup(services, token, touch=False) is not None
     clock.advance(timedelta(seconds=1))
     assert lookup(services, token, touch=False) is None
-    assert session_rows(services) == []  # the expired row is deleted
+    assert len(session_rows(services)) == 1  # dead now; the periodic cleanup deletes the row
 
 
 def test_activity_slides_the_idle_expiry(services: Services, start, clock: FixedClock) -> None:
@@ -204,3 +204,24 @@ def test_absolute_expiry_holds_even_if_the_idle_expiry_is_later(services: Servic
         session.commit()
     clock.advance(timedelta(hours=24))
     assert lookup(services, token, touch=False) is None
+
+
+def test_first_factor_only_session_lasts_the_pending_window(services: Services, start, clock: FixedClock) -> None:
+    token = start(remember=True, factor_level=FIRST_FACTOR)
+    clock.advance(services.settings.pending_second_step - timedelta(seconds=1))
+    info = lookup(services, token, touch=False)
+    assert info is not None and not info.is_full
+    with services.db() as session:
+        assert not sessions.expired_before_second_step(session, token, clock.now())
+    clock.advance(timedelta(seconds=1))
+    assert lookup(services, token, touch=False) is None
+    with services.db() as session:
+        assert sessions.expired_before_second_step(session, token, clock.now())
+
+
+def test_expired_full_session_is_not_reported_as_a_pending_one(services: Services, start, clock: FixedClock) -> None:
+    token = start()
+    clock.advance(timedelta(hours=2))
+    with services.db() as session:
+        assert not sessions.expired_before_second_step(session, token, clock.now())
+        assert not sessions.expired_before_second_step(session, "unknown", clock.now())
