@@ -58,7 +58,8 @@ def matching_step(secret: str, code: str, moment: datetime, settings: Settings) 
     All candidate steps are compared in constant time; the latest match wins.
     """
     code = (code or "").strip().replace(" ", "")
-    if len(code) != settings.totp_digits or not code.isdigit():
+    # isdigit() alone lets Unicode digits through, and compare_digest raises on non-ASCII text.
+    if len(code) != settings.totp_digits or not (code.isascii() and code.isdigit()):
         return None
     now = time_step(moment, settings)
     window = max(0, min(settings.totp_window, 1))

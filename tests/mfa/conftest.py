@@ -1,0 +1,66 @@
+"""Helpers of the second-factor tests: codes at the pinned clock, and an enrolled user.
+
+Everything runs on the real flows, the real database copy and real pyotp; time
+moves only through the `FixedClock`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+
+from fuzzydice.clock import FixedClock
+from fuzzydice.mfa import flows, totp
+from fuzzydice.services import Services
+
+
+def step_now(services: Services) -> int:
+    """The TOTP step of the services' clock."""
+    return totp.time_step(services.clock.now(), services.settings)
+
+
+def code_at(services: Services, secret: str, offset: int = 0) -> str:
+    """The code of `secret` at the clock's step plus `offset` steps."""
+    return totp.code_at_step(secret, step_now(services) + offset, services.settings)
+
+
+def wrong_code(services: Services, secret: str) -> str:
+    """A well-formed code that no step of the current window accepts."""
+    settings = services.settings
+    window = {code_at(services, secret, offset) for offset in range(-settings.totp_window, settings.totp_window + 1)}
+    return next(c for c in (f"{n:0{settings.totp_digits}d}" for n in range(100)) if c not in window)
+
+
+def raw(code: str) -> str:
+    """A displayed backup code without its dashes."""
+    return code.replace("-", "")
+
+
+@dataclass(frozen=True)
+class Enrolled:
+    """A user with an active authenticator and a fresh set of backup codes."""
+
+    user_id: int
+    secret: str
+    backup_codes: list[str]  # as displayed: XXXX-XXXX-XXXX-XXXX
+
+
+def enrol(services: Services, user_id: int) -> Enrolled:
+    """Enrol through the real flows; the clock then moves one step on, so a fresh code is usable."""
+    enrolment = flows.pending_enrolment(services, user_id)
+    result = flows.activate_totp(services, user_id, code_at(services, enrolment.secret))
+    assert result.ok, result
+    codes = flows.backup_codes_to_show(services, user_id)
+    assert codes is not None
+    clock = services.clock
+    assert isinstance(clock, FixedClock)
+    clock.advance(services.settings.totp_period)
+    return Enrolled(user_id, enrolment.secret, codes)
+
+
+@pytest.fixture
+def enrolled(services: Services, make_user: Callable[..., int]) -> Enrolled:
+    """A user with TOTP active (activated one step ago) and ten backup codes."""
+    return enrol(services, make_user())
