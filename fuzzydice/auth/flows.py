@@ -40,6 +40,7 @@ class SignInResult:
     user_id: int | None = None
     error: str | None = None
     retry_after_seconds: int | None = None
+    has_second_factor: bool = False
 
 
 @dataclass
@@ -121,7 +122,7 @@ def sign_in_with_password(services: Services, *, email: str, password: str, ip: 
             .values(consecutive_failures=0, previous_sign_in_at=user.last_sign_in_at, last_sign_in_at=now)
         )
         session.commit()
-        return SignInResult(user_id=user.id)
+        return SignInResult(user_id=user.id, has_second_factor=user.second_factor_at is not None)
 
 
 def start_session_handoff(
@@ -183,6 +184,12 @@ def current_session(services: Services, token: str | None, *, touch: bool = True
     """The live session behind a cookie token, or None (`touch`: count this as activity)."""
     with services.db() as session:
         return sessions.lookup_session(session, token, services.clock.now(), services.settings, touch=touch)
+
+
+def pending_session_expired(services: Services, token: str | None) -> bool:
+    """Whether `token` belonged to a sign-in that ran out before its second step."""
+    with services.db() as session:
+        return sessions.expired_before_second_step(session, token, services.clock.now())
 
 
 def sign_out(services: Services, token: str | None) -> bool:

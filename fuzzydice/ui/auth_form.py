@@ -27,3 +27,7 @@ class AuthFormMixin(rx.State, mixin=True):
         session = await self.get_state(SessionState)
         if session._level >= FIRST_FACTOR:
             return rx.redirect(routes.USER_HOME, replace=True)
+        self._after_load()
+
+    def _after_load(self) -> None:
+        """A page's own start (overridden where needed)."""

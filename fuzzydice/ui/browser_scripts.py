@@ -46,11 +46,11 @@ def logout_script(base: str) -> str:
     return post_form_script(f"{base}/api/session/logout", {})
 
 
-def hard_redirect_script(path: str, *, with_next: bool = False) -> str:
-    """A full page load of `path` (optionally `?next=` the current page)."""
-    if with_next:
-        return (
-            f"window.location.replace({json.dumps(path)}+'?next='"
-            "+encodeURIComponent(window.location.pathname+window.location.search));"
-        )
+def hard_redirect_script(path: str) -> str:
+    """A full page load of `path`, replacing the current history entry."""
     return f"window.location.replace({json.dumps(path)});"
+
+
+def reload_script() -> str:
+    """A full reload of the current page (a new websocket carries the current cookie)."""
+    return "window.location.reload();"

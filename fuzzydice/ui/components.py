@@ -106,3 +106,10 @@ def form_error(message: rx.Var[str]) -> rx.Component:
         message != "",
         rx.callout(message, icon="triangle_alert", color_scheme="red", role="alert", width="100%"),
     )
+
+
+def sign_out_link() -> rx.Component:
+    """Sign-out, always offered on the steps that cannot be skipped."""
+    from fuzzydice.ui.session_state import SessionState
+
+    return rx.button("Sign out", on_click=SessionState.sign_out, variant="ghost", size="2")

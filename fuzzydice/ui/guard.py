@@ -1,10 +1,10 @@
 """The guard: one Reflex middleware that re-validates the session before every event.
 
 It reads the session cookie from the websocket handshake, looks the session up in
-the database and fills the shared SessionState. When the page (or the state the
-event targets) needs more than the session has, it wipes the tab's per-user
-state and sends the browser to the sign-in page with a full page load. Hydration
-is an event too, so a dead session's data is wiped before the snapshot is sent.
+the database and fills the shared SessionState. When the page or the state the
+event targets is not for this session (see `routes.where_to`), it wipes the
+tab's per-user state and moves the browser with a full page load. Hydration is an
+event too, so a dead session's data is wiped before the snapshot is sent.
 """
 
 from __future__ import annotations
@@ -33,23 +33,28 @@ class SessionGuard(rx.Middleware):
         self._protected[state_cls.get_full_name()] = (state_cls, route_class)
 
     def _state_level(self, event_name: str) -> int:
-        state_name = event_name.rpartition(".")[0]
-        entry = self._protected.get(state_name)
+        entry = self._protected.get(event_name.rpartition(".")[0])
         return routes.required_level(entry[1]) if entry else 0
 
     async def preprocess(self, app, state: BaseState, event: Event) -> StateUpdate | None:
-        """Validate the session for this event; refuse it with a redirect when not enough."""
+        """Validate the session for this event; refuse it with a redirect when it does not belong here."""
         root = state._get_root_state()
         services = get_services()
         path = root.router.url.path
-        need = max(routes.required_level(routes.route_class(path)), self._state_level(event.name))
         token = session_token_from_header(services.settings, root.router.headers.cookie)
         info = await asyncio.to_thread(flows.current_session, services, token) if token else None
         session_state = await root.get_state(SessionState)
         session_state._apply(info)
-        if need and (info is None or info.factor_level < need):
-            for state_cls, _ in self._protected.values():
-                (await root.get_state(state_cls)).reset()
-            script = browser_scripts.hard_redirect_script(routes.LOGIN, with_next=True)
-            return StateUpdate(events=Event.from_event_type(rx.call_script(script)))
-        return None
+        level = info.factor_level if info else 0
+        destination = routes.where_to(info, path)
+        if destination is None and level >= self._state_level(event.name):
+            return None
+        if info is None:
+            expired = token is not None and await asyncio.to_thread(flows.pending_session_expired, services, token)
+            destination = routes.where_to(None, path, pending_expired=expired) or routes.LOGIN
+        elif destination is None:  # a handler of a page this session may not use, sent from elsewhere
+            destination = routes.where_to(info, routes.USER_HOME) or routes.USER_HOME
+        for state_cls, _ in self._protected.values():
+            (await root.get_state(state_cls)).reset()
+        script = browser_scripts.hard_redirect_script(destination)
+        return StateUpdate(events=Event.from_event_type(rx.call_script(script)))

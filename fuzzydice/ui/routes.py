@@ -1,10 +1,12 @@
-"""Route constants and route classes (public, pending, full)."""
+"""Route constants, route classes (public, pending, full) and where a session may be."""
 
 from __future__ import annotations
 
 from typing import Literal
+from urllib.parse import quote
 
-from fuzzydice.auth.sessions import FIRST_FACTOR
+from fuzzydice.auth.sessions import FIRST_FACTOR, FULL, SessionInfo
+from fuzzydice.urls import safe_local_path
 
 LANDING = "/"
 LOGIN = "/login"
@@ -12,6 +14,7 @@ REGISTER = "/register"
 CONNECT = "/login/connect"
 SCAN = "/login/scan"
 VERIFY = "/login/verify"
+BACKUP_CODES = "/login/backup-codes"
 USER_HOME = "/user/home"
 
 RouteClass = Literal["public", "pending", "full"]
@@ -19,8 +22,7 @@ RouteClass = Literal["public", "pending", "full"]
 PUBLIC_ROUTES = frozenset({LANDING, LOGIN, REGISTER, CONNECT})
 PENDING_ROUTES = frozenset({SCAN, VERIFY})
 
-# Until a second factor exists (Foundation II), full pages need the first factor.
-_REQUIRED_LEVEL: dict[RouteClass, int] = {"public": 0, "pending": FIRST_FACTOR, "full": FIRST_FACTOR}
+_REQUIRED_LEVEL: dict[RouteClass, int] = {"public": 0, "pending": FIRST_FACTOR, "full": FULL}
 
 
 def normalize_path(path: str) -> str:
@@ -42,3 +44,51 @@ def route_class(path: str) -> RouteClass:
 def required_level(cls: RouteClass) -> int:
     """The session factor level a route class needs (0: none)."""
     return _REQUIRED_LEVEL[cls]
+
+
+def with_next(path: str, next_path: str | None) -> str:
+    """`path?next=…` (nothing added when there is no next page)."""
+    return f"{path}?next={quote(next_path, safe='/')}" if next_path else path
+
+
+def final_destination(requested: str | None) -> str:
+    """The full page to land on after signing in: the requested one if it is a full page, else home."""
+    path = normalize_path(safe_local_path(requested, USER_HOME))
+    return path if route_class(path) == "full" and path != BACKUP_CODES else USER_HOME
+
+
+def second_step_after_password(has_second_factor: bool, requested: str | None) -> str:
+    """The page after the password: the code (or enrolment), carrying where the user was going."""
+    destination = final_destination(requested)
+    return with_next(VERIFY if has_second_factor else SCAN, None if destination == USER_HOME else destination)
+
+
+def second_step_page(info: SessionInfo) -> str:
+    """Where a first-factor session goes: enrolment, or the code of its factor."""
+    return VERIFY if info.has_second_factor else SCAN
+
+
+def where_to(info: SessionInfo | None, path: str, *, pending_expired: bool = False) -> str | None:
+    """Where a session must go instead of `path`, or None when it may stay.
+
+    No session: the sign-in page (saying so when a sign-in ran out before its second
+    step). First factor only: the second-step pages, never a full page. Both
+    factors: fresh backup codes are shown first; the second-step pages are done with.
+    """
+    path = normalize_path(path)
+    cls = route_class(path)
+    if cls == "public":
+        return None
+    if info is None:
+        return f"{LOGIN}?expired=1" if pending_expired else with_next(LOGIN, path)
+    if not info.is_full:
+        step = second_step_page(info)
+        if cls == "full":
+            return with_next(step, path)
+        # Enrolment uses both pending pages; an enrolled user never sees the secret again.
+        return VERIFY if info.has_second_factor and path == SCAN else None
+    if info.backup_codes_pending:
+        return None if path == BACKUP_CODES else BACKUP_CODES
+    if path == BACKUP_CODES or cls == "pending":
+        return USER_HOME
+    return None

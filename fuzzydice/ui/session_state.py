@@ -15,7 +15,7 @@ from fuzzydice.api.cookies import session_token_from_header
 from fuzzydice.auth import flows
 from fuzzydice.auth.sessions import SessionInfo
 from fuzzydice.services import get_services
-from fuzzydice.ui import browser_scripts, routes
+from fuzzydice.ui import browser_scripts
 
 # Set by the app module: tells whether a client token still has a live socket.
 is_connected: Callable[[str], bool] = lambda _token: True
@@ -31,6 +31,8 @@ class SessionState(rx.State):
 
     _user_id: int | None = None
     _level: int = 0
+    _remember: bool = False
+    _has_second_factor: bool = False
     _watching: bool = False
 
     user_name: str = ""
@@ -45,6 +47,7 @@ class SessionState(rx.State):
         if self._user_id not in (None, info.user_id):
             self._wipe()
         self._user_id, self._level = info.user_id, info.factor_level
+        self._remember, self._has_second_factor = info.remember, info.has_second_factor
         shown = {
             "user_name": info.user_name,
             "user_email": info.user_email or "",
@@ -90,7 +93,7 @@ class SessionState(rx.State):
 
     @rx.event(background=True)
     async def watch_session(self):
-        """Follow sign-out from other tabs: re-check the session every few seconds, leave when it is gone."""
+        """Follow other tabs: re-check the session every few seconds; reload the page when it is gone."""
         async with self:
             if self._watching or self._user_id is None:
                 return
@@ -107,9 +110,12 @@ class SessionState(rx.State):
                     return
                 info = await asyncio.to_thread(flows.current_session, services, token, touch=False)
                 if info is None:
+                    # The session this tab was opened with is gone: signed out, or replaced by a
+                    # new one (second step done in another tab). A full reload picks up whatever
+                    # cookie the browser holds now, and the guard sends the tab where it belongs.
                     async with self:
                         self._wipe()
-                    yield rx.call_script(browser_scripts.hard_redirect_script(routes.LOGIN))
+                    yield rx.call_script(browser_scripts.reload_script())
                     return
         finally:
             async with self:

@@ -140,7 +140,7 @@ def _migrate(env: dict[str, str]) -> None:
 
 
 @pytest.fixture(scope="session")
-def app_harness(app_env: dict[str, str]) -> Iterator["AppHarnessProd"]:  # noqa: F821
+def app_harness(app_env: dict[str, str], app_clock) -> Iterator["AppHarnessProd"]:  # noqa: F821
     """The app, built for production and served on free ports of 127.0.0.1.
 
     Yields:
@@ -169,6 +169,21 @@ def app_harness(app_env: dict[str, str]) -> Iterator["AppHarnessProd"]:  # noqa:
         yield harness
     finally:
         harness.stop()
+        from fuzzydice.services import set_services
+
+        set_services(None)
+
+
+@pytest.fixture(scope="session")
+def app_clock(app_env: dict[str, str]) -> "OffsetClock":  # noqa: F821
+    """The running app's clock: tests move it forward instead of waiting (e.g. a TOTP step)."""
+    from fuzzydice.clock import OffsetClock
+    from fuzzydice.services import build_services, set_services
+
+    _migrate(app_env)
+    clock = OffsetClock()
+    set_services(build_services(clock=clock))
+    return clock
 
 
 @pytest.fixture(scope="session")

@@ -3,38 +3,24 @@
 from __future__ import annotations
 
 import re
-import uuid
 
 import httpx
 from playwright.sync_api import expect
 
-PASSWORD = "velvet orbit canyon 7 lantern"
-HOME = re.compile(r"/user/home/?$")
-LOGIN = re.compile(r"/login/?(\?.*)?$")
+from tests.e2e.journeys import (
+    HOME,
+    LOGIN,
+    PASSWORD,
+    SCAN,
+    register,
+    register_and_enrol,
+    sign_in,
+    sign_in_password,
+    sign_out,
+    unique_email,
+)
+
 FOLLOW_MS = 10_000  # a tab follows within a few seconds; this is only the upper bound of the wait
-
-
-def unique_email() -> str:
-    return f"e2e-{uuid.uuid4().hex[:12]}@example.com"
-
-
-def register(page, base_url: str, *, name: str = "Ada Lovelace", email: str | None = None, password: str = PASSWORD) -> str:
-    email = email or unique_email()
-    page.goto(f"{base_url}/register")
-    page.get_by_label("Name").fill(name)
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password", exact=True).fill(password)
-    page.get_by_role("button", name="Create account").click()
-    return email
-
-
-def sign_in(page, base_url: str, email: str, password: str = PASSWORD, *, remember: bool = False) -> None:
-    page.goto(f"{base_url}/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password", exact=True).fill(password)
-    if remember:
-        page.get_by_label("Remember me for 30 days").check()
-    page.get_by_role("button", name="Sign in").click()
 
 
 def session_cookie(context) -> dict:
@@ -43,10 +29,9 @@ def session_cookie(context) -> dict:
     return cookies[0]
 
 
-def test_register_reload_new_tab_and_sign_out_everywhere(context, base_url):
+def test_register_reload_new_tab_and_sign_out_everywhere(context, base_url, app_clock):
     tab_a = context.new_page()
-    register(tab_a, base_url, name="Grace Hopper")
-    expect(tab_a).to_have_url(HOME)
+    register_and_enrol(tab_a, base_url, app_clock, name="Grace Hopper")
     expect(tab_a.get_by_text("Grace Hopper")).to_be_visible()
     expect(tab_a.locator("#last-sign-in")).to_contain_text("first sign-in")
 
@@ -67,23 +52,17 @@ def test_register_reload_new_tab_and_sign_out_everywhere(context, base_url):
     assert not [c for c in context.cookies() if c["name"].endswith("fd_session")]
 
     tab_b.goto(f"{base_url}/user/home")
-    expect(tab_b).to_have_url(re.compile(r"/login/?\?next=%2Fuser%2Fhome"))
+    expect(tab_b).to_have_url(re.compile(r"/login/?\?next=(%2F|/)user(%2F|/)home$"))
     expect(tab_b.get_by_role("heading", name="Sign in")).to_be_visible()
 
 
-def test_sign_in_remember_me_and_next(context, page, base_url):
-    email = register(page, base_url)
-    expect(page).to_have_url(HOME)
-    page.get_by_role("button", name="Sign out").click()
-    expect(page).to_have_url(LOGIN)
+def test_sign_in_remember_me_and_next(context, page, base_url, app_clock):
+    account = register_and_enrol(page, base_url, app_clock)
+    sign_out(page)
 
     page.goto(f"{base_url}/user/home")
     expect(page).to_have_url(re.compile(r"next="))
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_label("Remember me for 30 days").check()
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(HOME)
+    sign_in(page, base_url, account, app_clock, remember=True, path="")
     # The previous sign-in (registration) is shown now.
     expect(page.locator("#last-sign-in")).to_contain_text("UTC")
     cookie = session_cookie(context)
@@ -98,14 +77,14 @@ def test_sign_in_remember_me_and_next(context, page, base_url):
 
 
 def test_wrong_password_and_unknown_email_look_the_same(page, base_url):
-    email = register(page, base_url)
-    expect(page).to_have_url(HOME)
-    page.get_by_role("button", name="Sign out").click()
-    expect(page).to_have_url(LOGIN)
+    account = register(page, base_url)
+    expect(page).to_have_url(SCAN)
+    sign_out(page)
 
     messages = []
-    for who, password in ((email, "not the password at all"), (unique_email(), PASSWORD)):
-        sign_in(page, base_url, who, password)
+    for email, password in ((account.email, "not the password at all"), (unique_email(), PASSWORD)):
+        account.email, account.password = email, password
+        sign_in_password(page, base_url, account)
         alert = page.get_by_role("alert")
         expect(alert).to_be_visible()
         messages.append(alert.inner_text())
@@ -135,7 +114,7 @@ def test_registration_errors_in_plain_words(page, base_url):
 
 def test_session_token_is_not_readable_by_scripts(context, page, base_url):
     register(page, base_url)
-    expect(page).to_have_url(HOME)
+    expect(page).to_have_url(SCAN)
     token = session_cookie(context)["value"]
     assert len(token) >= 43
     seen = page.evaluate(
@@ -146,14 +125,13 @@ def test_session_token_is_not_readable_by_scripts(context, page, base_url):
     assert "fd_session" not in page.evaluate("() => document.cookie")
 
 
-def test_tab_opened_before_sign_in_picks_up_the_session(context, base_url):
+def test_tab_opened_before_sign_in_picks_up_the_session(context, base_url, app_clock):
     early = context.new_page()
     early.goto(f"{base_url}/login")
     expect(early.get_by_role("heading", name="Sign in")).to_be_visible()
 
     other = context.new_page()
-    register(other, base_url, name="Early Tab")
-    expect(other).to_have_url(HOME)
+    register_and_enrol(other, base_url, app_clock, name="Early Tab")
 
     early.goto(f"{base_url}/user/home")
     expect(early).to_have_url(HOME)
@@ -172,7 +150,7 @@ def test_claim_ticket_replay_and_missing_bind_are_refused(context, page, base_ur
 
     page.route(re.compile(r".*/api/session/claim$"), capture)
     register(page, base_url)
-    expect(page).to_have_url(HOME)
+    expect(page).to_have_url(SCAN)
     assert "ticket=" in captured["body"] and "fd_bind=" in captured["cookie"]
 
     headers = {"content-type": "application/x-www-form-urlencoded", "cookie": captured["cookie"]}
@@ -184,8 +162,7 @@ def test_claim_ticket_replay_and_missing_bind_are_refused(context, page, base_ur
     assert "already used" in replay.text
 
     # A fresh ticket posted without its bind cookie is refused, and that burns it.
-    page.get_by_role("button", name="Sign out").click()
-    expect(page).to_have_url(LOGIN)
+    sign_out(page)
     page.unroute(re.compile(r".*/api/session/claim$"))
     held: dict[str, str] = {}
 

@@ -13,19 +13,20 @@ from fuzzydice.ui import routes
 from fuzzydice.ui.auth_form import AuthFormMixin
 from fuzzydice.ui.components import form_error, labelled_input, page_card, password_input, submit_button
 from fuzzydice.ui.session_state import SessionState
-from fuzzydice.urls import safe_local_path
 
 
-def next_path_after_sign_in(requested: str | None) -> str:
-    """Where to go after signing in: the requested local page, never back to a public one."""
-    path = safe_local_path(requested, routes.USER_HOME)
-    return routes.USER_HOME if routes.route_class(path) == "public" else path
+EXPIRED_NOTICE = "Your sign-in expired before the second step was done. Please sign in again."
 
 
 class LoginState(AuthFormMixin, rx.State):
     """The sign-in form."""
 
     error: str = ""
+    notice: str = ""
+
+    def _after_load(self) -> None:
+        expired = self.router.url.query_parameters.get("expired")
+        self.notice = EXPIRED_NOTICE if expired else ""
 
     @rx.event
     async def submit(self, form: dict):
@@ -49,7 +50,9 @@ class LoginState(AuthFormMixin, rx.State):
             user_id=result.user_id,
             factor_level=FIRST_FACTOR,
             remember=bool(form.get("remember")),
-            next_path=next_path_after_sign_in(self.router.url.query_parameters.get("next")),
+            next_path=routes.second_step_after_password(
+                result.has_second_factor, self.router.url.query_parameters.get("next")
+            ),
         )
 
 
@@ -58,6 +61,10 @@ def login_page() -> rx.Component:
     return page_card(
         rx.form(
             rx.vstack(
+                rx.cond(
+                    LoginState.notice != "",
+                    rx.callout(LoginState.notice, icon="info", color_scheme="blue", role="status", width="100%"),
+                ),
                 form_error(LoginState.error),
                 labelled_input("Email", "email", type="email", auto_complete="username", required=True),
                 password_input(

@@ -50,7 +50,7 @@ class RegisterState(AuthFormMixin, rx.State):
             return
         session = await self.get_state(SessionState)
         yield await session._begin_session(
-            user_id=result.user_id, factor_level=FIRST_FACTOR, remember=False, next_path=routes.USER_HOME
+            user_id=result.user_id, factor_level=FIRST_FACTOR, remember=False, next_path=routes.SCAN
         )
 
 

@@ -1,0 +1,74 @@
+"""`/login/backup-codes`: the fresh backup codes, shown until the user says they saved them."""
+
+from __future__ import annotations
+
+import asyncio
+
+import reflex as rx
+
+from fuzzydice.mfa import backup_codes as backup_codes_mechanism
+from fuzzydice.mfa import flows as mfa_flows
+from fuzzydice.services import get_services
+from fuzzydice.ui import routes
+from fuzzydice.ui.components import page_card
+from fuzzydice.ui.session_state import SessionState
+
+DOWNLOAD_NAME = "fuzzydice-backup-codes.txt"
+
+
+class BackupCodesState(rx.State):
+    """The codes to show (this user's own, readable until Continue)."""
+
+    codes: list[str] = []
+
+    async def _user_id(self) -> int | None:
+        return (await self.get_state(SessionState))._user_id
+
+    @rx.event
+    async def on_load(self):
+        """Show the codes again on every load until Continue."""
+        user_id = await self._user_id()
+        if user_id is None:
+            return
+        codes = await asyncio.to_thread(mfa_flows.backup_codes_to_show, get_services(), user_id)
+        if codes is None:
+            return rx.redirect(routes.USER_HOME, replace=True)
+        self.codes = codes
+        return SessionState.watch_session
+
+    @rx.event
+    def download(self):
+        """Save the codes as a text file."""
+        text = backup_codes_mechanism.download_text([code.replace("-", "") for code in self.codes])
+        return rx.download(data=text, filename=DOWNLOAD_NAME)
+
+    @rx.event
+    async def done(self):
+        """The user saved them: stop showing them, go on."""
+        user_id = await self._user_id()
+        if user_id is not None:
+            await asyncio.to_thread(mfa_flows.acknowledge_backup_codes, get_services(), user_id)
+        self.codes = []
+        return rx.redirect(routes.USER_HOME, replace=True)
+
+
+def backup_codes_page() -> rx.Component:
+    """The backup codes page."""
+    return page_card(
+        rx.text(
+            "Your authenticator is set up. If you lose your phone, each of these codes lets you in once. "
+            "Save them now: they are not shown again."
+        ),
+        rx.heading("Backup codes", size="4", as_="h2", id="backup-codes-heading"),
+        rx.el.ul(
+            rx.foreach(BackupCodesState.codes, lambda code: rx.el.li(rx.code(code, size="3"))),
+            aria_labelledby="backup-codes-heading",
+            style={"columns": "2", "listStyle": "none", "padding": "0", "margin": "0", "lineHeight": "2"},
+        ),
+        rx.hstack(
+            rx.button("Download", on_click=BackupCodesState.download, variant="outline", size="3"),
+            rx.button("Continue", on_click=BackupCodesState.done, size="3"),
+            spacing="3",
+        ),
+        heading="Save your backup codes",
+    )

@@ -1,0 +1,123 @@
+"""`/login/verify`: the code from the authenticator (or a backup code); activates TOTP on enrolment."""
+
+from __future__ import annotations
+
+import asyncio
+
+import reflex as rx
+
+from fuzzydice.auth.sessions import FULL
+from fuzzydice.mfa import flows as mfa_flows
+from fuzzydice.services import get_services
+from fuzzydice.ui import routes
+from fuzzydice.ui.components import form_error, page_card, sign_out_link, submit_button
+from fuzzydice.ui.session_state import SessionState
+
+
+class VerifyState(rx.State):
+    """The second step: enrolment confirmation or sign-in code."""
+
+    enrolling: bool = False
+    use_backup: bool = False
+    error: str = ""
+    busy: bool = False
+    digits: int = 6
+
+    @rx.event
+    async def on_load(self):
+        """Decide between activating a new authenticator and signing in; follow other tabs."""
+        session = await self.get_state(SessionState)
+        self.enrolling = not session._has_second_factor
+        self.use_backup, self.error, self.busy = False, "", False
+        self.digits = get_services().settings.totp_digits
+        return SessionState.watch_session
+
+    @rx.event
+    def toggle_backup(self):
+        """Switch between the authenticator code and a backup code."""
+        self.use_backup, self.error = not self.use_backup, ""
+
+    @rx.event
+    async def submit(self, form: dict):
+        """Check the code (in a thread); on success hand over a full session."""
+        if self.busy:
+            return
+        self.busy, self.error = True, ""
+        yield
+        session = await self.get_state(SessionState)
+        user_id, services = session._user_id, get_services()
+        if user_id is None:
+            return
+        code = str(form.get("code", ""))
+        if self.enrolling:
+            result = await asyncio.to_thread(mfa_flows.activate_totp, services, user_id, code)
+            next_path = routes.BACKUP_CODES
+        else:
+            method = "backup" if self.use_backup else "totp"
+            result = await asyncio.to_thread(mfa_flows.verify_second_step, services, user_id, code, method)
+            next_path = routes.final_destination(self.router.url.query_parameters.get("next"))
+        if not result.ok:
+            self.busy, self.error = False, result.message
+            return
+        yield await session._begin_session(
+            user_id=user_id, factor_level=FULL, remember=session._remember, next_path=next_path
+        )
+
+
+def code_field() -> rx.Component:
+    """The code input: digits for the authenticator, letters and dashes for a backup code."""
+    return rx.cond(
+        VerifyState.use_backup,
+        rx.vstack(
+            rx.el.label("Backup code", html_for="backup-code", style={"fontWeight": "500"}),
+            rx.input(
+                id="backup-code", name="code", auto_complete="off", placeholder="XXXX-XXXX-XXXX-XXXX",
+                max_length=24, required=True, size="3", width="100%",
+            ),
+            width="100%",
+        ),
+        rx.vstack(
+            rx.el.label("Code from your authenticator app", html_for="code", style={"fontWeight": "500"}),
+            rx.input(
+                id="code", name="code", input_mode="numeric", auto_complete="one-time-code", pattern="[0-9]*",
+                max_length=VerifyState.digits, required=True, size="3", width="100%",
+            ),
+            width="100%",
+        ),
+    )
+
+
+def verify_page() -> rx.Component:
+    """The code page."""
+    return page_card(
+        rx.text(
+            rx.cond(
+                VerifyState.enrolling,
+                "Enter the code your authenticator app shows now, to finish setting it up.",
+                "Enter the code from your authenticator app.",
+            )
+        ),
+        rx.form(
+            rx.vstack(
+                form_error(VerifyState.error),
+                code_field(),
+                submit_button("Verify", VerifyState.busy),
+                spacing="4",
+                width="100%",
+            ),
+            on_submit=VerifyState.submit,
+            reset_on_submit=True,
+            width="100%",
+        ),
+        rx.cond(
+            VerifyState.enrolling,
+            rx.link("Back to the QR code", href=routes.SCAN),
+            rx.link(
+                rx.cond(VerifyState.use_backup, "Use the authenticator app instead", "Use a backup code instead"),
+                on_click=VerifyState.toggle_backup,
+                href="#",
+            ),
+        ),
+        sign_out_link(),
+        heading="Two-step verification",
+    )
