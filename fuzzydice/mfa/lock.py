@@ -34,13 +34,22 @@ def _ensure_row(session: Session, user_id: int, now: datetime) -> None:
 def reserve_attempt(session: Session, user_id: int, now: datetime, settings: Settings) -> int | None:
     """Take one attempt slot; returns the failures counted so far including this one, or None when locked."""
     _ensure_row(session, user_id, now)
-    # A window that has run out, or a lock that has, starts afresh.
+    # A window that has run out, or a lock that has, starts afresh. With no failure
+    # counted (first attempt, or after a success) the window opens now, at the first
+    # failure: otherwise it stays anchored at an earlier success and failures minutes
+    # apart fall into different windows.
     session.execute(
         sa.update(_table)
         .where(
             _table.c.user_id == user_id,
             sa.or_(
-                sa.and_(_table.c.locked_until.is_(None), _table.c.window_started_at <= now - settings.second_factor_failure_window),
+                sa.and_(
+                    _table.c.locked_until.is_(None),
+                    sa.or_(
+                        _table.c.failures == 0,
+                        _table.c.window_started_at <= now - settings.second_factor_failure_window,
+                    ),
+                ),
                 _table.c.locked_until <= now,
             ),
         )
