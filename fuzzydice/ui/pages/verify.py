@@ -48,7 +48,8 @@ class VerifyState(rx.State):
         user_id, services = session._user_id, get_services()
         if user_id is None:
             return
-        code = str(form.get("code", ""))
+        # Reflex keys form data by the inputs' ids.
+        code = str(form.get("backup_code" if self.use_backup else "code") or "")
         if self.enrolling:
             result = await asyncio.to_thread(mfa_flows.activate_totp, services, user_id, code)
             next_path = routes.BACKUP_CODES
@@ -112,10 +113,11 @@ def verify_page() -> rx.Component:
         rx.cond(
             VerifyState.enrolling,
             rx.link("Back to the QR code", href=routes.SCAN),
-            rx.link(
+            rx.button(
                 rx.cond(VerifyState.use_backup, "Use the authenticator app instead", "Use a backup code instead"),
                 on_click=VerifyState.toggle_backup,
-                href="#",
+                variant="ghost",
+                size="2",
             ),
         ),
         sign_out_link(),
