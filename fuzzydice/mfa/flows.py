@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from fuzzydice.mfa import backup_codes, lock, totp
@@ -73,6 +74,16 @@ def pending_enrolment(services: Services, user_id: int) -> Enrolment:
     Raises:
         AlreadyEnrolled: TOTP is active for this user.
     """
+    # Two pages asking at once: the one that loses the write reads the winner's secret.
+    for _ in range(3):
+        enrolment = _pending_enrolment(services, user_id)
+        if enrolment is not None:
+            return enrolment
+    raise RuntimeError("the pending enrolment kept changing under concurrent requests")
+
+
+def _pending_enrolment(services: Services, user_id: int) -> Enrolment | None:
+    """One try of `pending_enrolment`; None when a concurrent request wrote a secret first."""
     settings, now, key = services.settings, services.clock.now(), services.keys.aes_key
     with services.db() as session:
         user = session.get(User, user_id)
@@ -93,11 +104,27 @@ def pending_enrolment(services: Services, user_id: int) -> Enrolment:
                 pass  # unreadable: replace it below
         secret = totp.new_secret()
         sealed = seal(key, secret.encode(), purpose=TOTP_PURPOSE, user_id=user_id)
+        table = TotpDevice.__table__
         if device is None:
-            session.add(TotpDevice(user_id=user_id, pending_secret=sealed, pending_created_at=now))
+            try:
+                session.execute(sa.insert(table).values(user_id=user_id, pending_secret=sealed, pending_created_at=now))
+            except IntegrityError:  # another request created the row first
+                session.rollback()
+                return None
         else:
-            device.pending_secret, device.pending_created_at = sealed, now
-            session.add(device)
+            # Replace only what was read, so a secret another page has just shown stays.
+            replaced = session.execute(
+                sa.update(table)
+                .where(
+                    table.c.user_id == user_id,
+                    table.c.secret.is_(None),
+                    table.c.pending_secret.is_not_distinct_from(device.pending_secret),
+                )
+                .values(pending_secret=sealed, pending_created_at=now)
+            ).rowcount
+            if replaced != 1:
+                session.rollback()
+                return None
         session.commit()
         return Enrolment(secret, totp.provisioning_uri(secret, _account_name(user), settings))
 
