@@ -67,6 +67,7 @@ def test_enrolment_is_forced_and_then_codes_work_once(context, page, base_url, a
     assert [text.strip() for text in items.all_inner_texts()] == shown
     page.get_by_role("button", name="Continue").click()
     expect(page).to_have_url(HOME)
+    expect(page.locator("#backup-codes-left")).to_have_text("Backup codes left: 10")
 
     # The secret is never shown again.
     page.goto(f"{base_url}/login/scan")
@@ -93,6 +94,7 @@ def test_enrolment_is_forced_and_then_codes_work_once(context, page, base_url, a
     page.get_by_label("Backup code").fill(shown[3].lower())
     page.get_by_role("button", name="Verify").click()
     expect(page).to_have_url(HOME)
+    expect(page.locator("#backup-codes-left")).to_have_text("Backup codes left: 9")
     sign_out(page)
     sign_in_password(page, base_url, account)
     page.get_by_role("button", name="Use a backup code instead").click()

@@ -45,3 +45,56 @@ def test_only_public_pages_need_no_session() -> None:
     assert routes.required_level("public") == 0
     assert routes.required_level("pending") >= FIRST_FACTOR
     assert routes.required_level("full") >= routes.required_level("pending")
+
+
+def _info(level: int, *, enrolled: bool = True, codes_pending: bool = False):
+    from datetime import datetime, timezone
+
+    from fuzzydice.auth.sessions import SessionInfo
+
+    return SessionInfo(
+        session_id=1,
+        user_id=1,
+        factor_level=level,
+        user_name="Ada",
+        user_email="ada@example.com",
+        last_sign_in_at=None,
+        absolute_expires_at=datetime(2030, 1, 1, tzinfo=timezone.utc),
+        has_second_factor=enrolled,
+        backup_codes_pending=codes_pending,
+    )
+
+
+def test_full_pages_demand_the_second_factor() -> None:
+    from fuzzydice.auth.sessions import FULL
+
+    assert routes.required_level("full") == FULL
+    # No session: sign in, coming back here afterwards.
+    assert routes.where_to(None, "/user/home") == "/login?next=/user/home"
+    assert routes.where_to(None, "/login/verify") == "/login?next=/login/verify"
+    assert routes.where_to(None, "/login/verify", pending_expired=True) == "/login?expired=1"
+    # First factor only: enrolment or the code page, keeping where the user was going.
+    assert routes.where_to(_info(FIRST_FACTOR, enrolled=False), "/user/home") == "/login/scan?next=/user/home"
+    assert routes.where_to(_info(FIRST_FACTOR), "/user/home/") == "/login/verify?next=/user/home"
+    assert routes.where_to(_info(FIRST_FACTOR), "/login/backup-codes") == "/login/verify?next=/login/backup-codes"
+    # Enrolment uses both pending pages; an enrolled user never sees the secret page again.
+    assert routes.where_to(_info(FIRST_FACTOR, enrolled=False), "/login/scan") is None
+    assert routes.where_to(_info(FIRST_FACTOR, enrolled=False), "/login/verify") is None
+    assert routes.where_to(_info(FIRST_FACTOR), "/login/scan") == "/login/verify"
+    assert routes.where_to(_info(FIRST_FACTOR), "/login/verify") is None
+    # Both factors: fresh backup codes first, then the pending pages are done with.
+    assert routes.where_to(_info(FULL, codes_pending=True), "/user/home") == "/login/backup-codes"
+    assert routes.where_to(_info(FULL, codes_pending=True), "/login/backup-codes") is None
+    assert routes.where_to(_info(FULL), "/login/backup-codes") == "/user/home"
+    assert routes.where_to(_info(FULL), "/login/scan") == "/user/home"
+    assert routes.where_to(_info(FULL), "/user/home") is None
+    for public in ("/", "/login", "/register", "/login/connect"):
+        assert routes.where_to(None, public) is None
+        assert routes.where_to(_info(FIRST_FACTOR), public) is None
+
+
+def test_where_to_go_after_the_password() -> None:
+    assert routes.second_step_after_password(True, None) == "/login/verify"
+    assert routes.second_step_after_password(False, "/user/wallet") == "/login/scan?next=/user/wallet"
+    for not_a_destination in ("//evil.example", "https://evil.example/x", "/login", "/login/verify", "/login/backup-codes"):
+        assert routes.second_step_after_password(True, not_a_destination) == "/login/verify", not_a_destination
