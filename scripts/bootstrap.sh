@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install whatever the project needs and is missing; fast no-op when all is present.
 #
-#   scripts/bootstrap.sh            Python venv (+ requirements) and bun
+#   scripts/bootstrap.sh            Python venv (+ requirements), bun, anvil and solc
 #   scripts/bootstrap.sh --browser  also Debian Chromium for the browser tests
 #
 # Safe to run with no stdin (CI). Never runs `playwright install`.
@@ -16,6 +16,8 @@ TOOLS="$ROOT/.tools"
 BUN="$TOOLS/node_modules/.bin/bun"
 BUN_VERSION="${BUN_VERSION:-1.4.5}"   # Reflex 0.10.1 needs bun >= 1.4.4
 REQ_STAMP="$VENV/.requirements.sha256"
+ANVIL_VERSION="${ANVIL_VERSION:-1.7.1}"   # npm @foundry-rs/anvil (the dev chain)
+SOLC_VERSION="${SOLC_VERSION:-0.8.37}"    # npm solc (solc-js, compiles contracts/)
 
 want_browser=0
 for arg in "$@"; do
@@ -75,9 +77,49 @@ if ! bun_ok; then
     log "bun $("$BUN" --version) ready"
 fi
 
+# --- anvil (dev chain) and solc-js (contracts/build.mjs) -------------------------
+# .tools/node_modules/.bin/anvil is a node shim that spawns the real binary as a
+# child; we start the binary itself (fuzzydice/chain/devchain.py resolves it the
+# same way) so that its PID is the process to stop.
+anvil_bin() {
+    local os arch
+    case "$(uname -s)" in Linux) os=linux ;; Darwin) os=darwin ;; *) os=unknown ;; esac
+    case "$(uname -m)" in x86_64|amd64) arch=amd64 ;; aarch64|arm64) arch=arm64 ;; *) arch=unknown ;; esac
+    local c
+    for c in "$TOOLS/node_modules/@foundry-rs/anvil-$os-$arch/bin/anvil" \
+             "$TOOLS/node_modules/@foundry-rs/anvil/anvil"; do
+        [ -x "$c" ] && { echo "$c"; return 0; }
+    done
+    return 1
+}
+anvil_ok() {
+    local bin
+    bin="$(anvil_bin)" || return 1
+    [ "$("$bin" --version 2>/dev/null | sed -n 's/^anvil Version: //p')" = "$ANVIL_VERSION" ]
+}
+solc_ok() {
+    [ -f "$TOOLS/node_modules/solc/soljson.js" ] &&
+        grep -q "\"version\": \"$SOLC_VERSION\"" "$TOOLS/node_modules/solc/package.json" 2>/dev/null
+}
+if ! anvil_ok || ! solc_ok; then
+    command -v npm >/dev/null 2>&1 || { log "npm missing: installing Debian nodejs + npm"; apt_install nodejs npm; }
+    log "installing @foundry-rs/anvil@$ANVIL_VERSION and solc@$SOLC_VERSION into .tools"
+    # The platform binary comes as an optional dependency (@foundry-rs/anvil-<os>-<arch>);
+    # the package's postinstall only downloads it when that is missing.
+    npm install --prefix "$TOOLS" --no-audit --no-fund --save-exact \
+        "@foundry-rs/anvil@$ANVIL_VERSION" "solc@$SOLC_VERSION"
+    if ! anvil_ok; then
+        log "anvil binary missing; retrying with --allow-scripts=@foundry-rs/anvil (postinstall download)"
+        npm install --prefix "$TOOLS" --no-audit --no-fund --save-exact \
+            --allow-scripts=@foundry-rs/anvil "@foundry-rs/anvil@$ANVIL_VERSION"
+    fi
+    anvil_ok || { log "anvil $ANVIL_VERSION does not run (looked under $TOOLS/node_modules/@foundry-rs)"; exit 1; }
+    solc_ok || { log "solc $SOLC_VERSION missing under $TOOLS/node_modules/solc"; exit 1; }
+    log "anvil $ANVIL_VERSION ($(anvil_bin)) and solc $SOLC_VERSION ready"
+fi
+
 # --- later: more local services ---------------------------------------------------
 # HOOK: add here, each guarded by a cheap "already present?" check like the above:
-#   - anvil: `npm install --prefix .tools @foundry-rs/anvil` (binary under .tools, start it by path)
 #   - PostgreSQL (Debian apt) for the PostgreSQL run of the suite
 #   - Redis (Debian apt) for REFLEX_REDIS_URL / multi-worker runs
 
