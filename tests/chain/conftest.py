@@ -5,7 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+
 from fuzzydice.chain.devchain import DevChain, DevChainError, anvil_binary, start_anvil
+from fuzzydice.chain.testing import deploy_test_wallet
 
 
 @pytest.fixture(scope="session")
@@ -21,3 +25,14 @@ def anvil() -> Iterator[DevChain]:
     finally:
         chain.stop()
 
+
+@pytest.fixture(scope="session")
+def wallet_owner() -> LocalAccount:
+    """The EOA that owns the session's TestWallet."""
+    return Account.create()
+
+
+@pytest.fixture(scope="session")
+def test_wallet(anvil: DevChain, wallet_owner: LocalAccount) -> str:
+    """A TestWallet deployed on the session's anvil, owned by `wallet_owner`."""
+    return deploy_test_wallet(anvil.url, wallet_owner.address)
