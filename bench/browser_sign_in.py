@@ -42,7 +42,7 @@ def main(base: str) -> None:
             page.get_by_label("Email").fill(email)
             page.get_by_label("Password", exact=True).fill(PASSWORD)
             start = time.perf_counter()
-            page.get_by_role("button", name="Sign in").click()
+            page.get_by_role("button", name="Sign in", exact=True).click()
             expect(page.get_by_role("button", name="Sign out")).to_be_visible(timeout=30_000)
             times.append(time.perf_counter() - start)
         browser.close()

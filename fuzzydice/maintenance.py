@@ -1,14 +1,17 @@
-"""Periodic removal of expired rows (sessions, claim tickets, stale throttle counters)."""
+"""Periodic removal of expired rows (sessions, tickets, challenges, stale counters)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 
 from fuzzydice.auth.sessions import delete_expired_sessions
 from fuzzydice.auth.throttle import delete_stale_throttles
 from fuzzydice.auth.tickets import delete_expired_tickets
+from fuzzydice.ratelimit import delete_old_windows
 from fuzzydice.services import Services
+from fuzzydice.wallet.challenges import delete_expired_challenges
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +24,8 @@ def delete_expired_rows(services: Services) -> dict[str, int]:
             "auth_sessions": delete_expired_sessions(session, now),
             "claim_tickets": delete_expired_tickets(session, now),
             "sign_in_throttles": delete_stale_throttles(session, now - services.settings.throttle_memory),
+            "siwe_challenges": delete_expired_challenges(session, now),
+            "rate_limit_windows": delete_old_windows(session, now - timedelta(hours=1)),
         }
 
 

@@ -44,6 +44,8 @@ class User(SQLModel, table=True):
     name: str = Field(max_length=200)
     email: str | None = Field(default=None, max_length=320)
     email_normalized: str | None = Field(default=None, max_length=320, unique=True, index=True)
+    wallet_address: str | None = Field(default=None, max_length=42, unique=True, index=True)
+    """EIP-55 address of the wallet identity, if any."""
     phone: str | None = Field(default=None, max_length=32)
     phone_verified: bool = False
     password_hash: str | None = Field(default=None, max_length=200)
@@ -73,6 +75,39 @@ class AuthSession(SQLModel, table=True):
     absolute_expires_at: datetime = Field(sa_column=utc_column(index=True))
     ip: str | None = Field(default=None, max_length=64)
     user_agent: str | None = Field(default=None, max_length=512)
+    fresh_until: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    """Sensitive changes are allowed until then (a second factor was just given again)."""
+    wallet_fresh_until: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    """A wallet user signed a fresh message; the code must follow before then."""
+
+
+class SiweChallenge(SQLModel, table=True):
+    """A Sign-In-With-Ethereum message the server built and waits to see signed (used once)."""
+
+    __tablename__ = "siwe_challenges"
+
+    id: int | None = Field(default=None, primary_key=True)
+    nonce: str = Field(max_length=64, unique=True, index=True)
+    message: str = Field(max_length=4000)
+    address: str = Field(max_length=42)
+    chain_id: int
+    purpose: str = Field(default="sign_in", max_length=16)
+    user_id: int | None = Field(default=None, foreign_key="users.id", ondelete="CASCADE")
+    binding_hash: str = Field(max_length=64)
+    created_at: datetime = Field(sa_column=utc_column())
+    expires_at: datetime = Field(sa_column=utc_column(index=True))
+
+
+class RateLimitWindow(SQLModel, table=True):
+    """Requests counted per key in a fixed window (e.g. `/api/check` per IP)."""
+
+    __tablename__ = "rate_limit_windows"
+    __table_args__ = (sa.UniqueConstraint("key", "window_start", name="uq_rate_limit_key_window"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=128)
+    window_start: datetime = Field(sa_column=utc_column(index=True))
+    count: int = 0
 
 
 class ClaimTicket(SQLModel, table=True):

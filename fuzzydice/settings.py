@@ -165,6 +165,9 @@ class Settings(BaseSettings):
     second_factor_lock: timedelta = timedelta(minutes=15)
     """How long the second step stays locked."""
 
+    step_up_lifetime: timedelta = timedelta(minutes=5)
+    """How long a fresh second factor allows sensitive changes (re-enrol, new backup codes, unlink)."""
+
     trusted_device_lifetime: timedelta = timedelta(days=30)
     """How long "trust this device" skips the second factor."""
 
@@ -176,6 +179,15 @@ class Settings(BaseSettings):
 
     siwe_message_ttl: timedelta = timedelta(minutes=5)
     """Validity of a Sign-In-With-Ethereum message and its nonce."""
+
+    chains: dict[int, str] = {}
+    """Chain ids a wallet sign-in may name, each with its JSON-RPC URL (JSON: {"1": "https://…"}); empty until set."""
+
+    demo_chains: dict[int, str] = {31337: "http://127.0.0.1:8545"}
+    """The local dev chains demo mode uses when `chains` is empty (anvil, started by make run/dev)."""
+
+    siwe_statement: str = "Sign in to Fuzzy Dice with this wallet."
+    """The human-readable statement of the Sign-In-With-Ethereum message."""
 
     check_api_enabled: bool = True
     """Whether `/api/check` answers at all."""
@@ -195,6 +207,13 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part.strip().rstrip("/") for part in value.split(",") if part.strip()]
         return value
+
+    @property
+    def allowed_chains(self) -> dict[int, str]:
+        """The chain allow-list in force: `chains`, or the demo chains in demo mode."""
+        if self.chains:
+            return dict(self.chains)
+        return dict(self.demo_chains) if self.is_demo else {}
 
     @property
     def is_demo(self) -> bool:

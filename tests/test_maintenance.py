@@ -29,7 +29,7 @@ def test_cleanup_removes_only_what_has_expired(services, clock, make_user):
         throttle.record_failure(session, "k", "127.0.0.1", clock.now(), services.settings)
     assert counts(services) == (1, 1, 1)
 
-    assert delete_expired_rows(services) == {"auth_sessions": 0, "claim_tickets": 0, "sign_in_throttles": 0}
+    assert not any(delete_expired_rows(services).values())
     assert counts(services) == (1, 1, 1)
 
     clock.advance(services.settings.claim_ticket_ttl)

@@ -6,13 +6,14 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from fuzzydice.api import session_routes
+from fuzzydice.api import check_route, session_routes
 
 
 def create_api() -> FastAPI:
     """Build the FastAPI app; its routes all live under `/api`."""
     api = FastAPI(title="Fuzzy Dice API", docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
     api.include_router(session_routes.router, prefix="/api")
+    api.include_router(check_route.router, prefix="/api")
 
     @api.get("/api/health")
     async def health() -> dict[str, str]:

@@ -68,27 +68,31 @@ def _account_name(user: User) -> str:
     return user.email or user.name or f"user {user.id}"
 
 
-def pending_enrolment(services: Services, user_id: int) -> Enrolment:
+def pending_enrolment(services: Services, user_id: int, *, replacing: bool = False) -> Enrolment:
     """The user's pending authenticator secret; the same one for `totp_pending_lifetime`.
 
+    Args:
+        replacing: re-enrolment (after a fresh second factor): a new secret alongside the active one,
+            which keeps working until the new one is activated.
+
     Raises:
-        AlreadyEnrolled: TOTP is active for this user.
+        AlreadyEnrolled: TOTP is active for this user and this is not a re-enrolment.
     """
     # Two pages asking at once: the one that loses the write reads the winner's secret.
     for _ in range(3):
-        enrolment = _pending_enrolment(services, user_id)
+        enrolment = _pending_enrolment(services, user_id, replacing)
         if enrolment is not None:
             return enrolment
     raise RuntimeError("the pending enrolment kept changing under concurrent requests")
 
 
-def _pending_enrolment(services: Services, user_id: int) -> Enrolment | None:
+def _pending_enrolment(services: Services, user_id: int, replacing: bool) -> Enrolment | None:
     """One try of `pending_enrolment`; None when a concurrent request wrote a secret first."""
     settings, now, key = services.settings, services.clock.now(), services.keys.aes_key
     with services.db() as session:
         user = session.get(User, user_id)
         device = _device(session, user_id)
-        if device is not None and device.secret is not None:
+        if device is not None and device.secret is not None and not replacing:
             raise AlreadyEnrolled()
         fresh = (
             device is not None
@@ -149,7 +153,11 @@ def _issue_backup_codes(session: Session, services: Services, user_id: int) -> l
 
 
 def activate_totp(services: Services, user_id: int, code: str) -> SecondStepResult:
-    """Activate the pending secret with a code from it; issues the backup codes."""
+    """Activate the pending secret with a code from it.
+
+    A first enrolment issues the backup codes; a re-enrolment replaces the old secret,
+    which stops working at once (the backup codes stay).
+    """
     settings, now = services.settings, services.clock.now()
     with services.db() as session:
         taken = lock.reserve_attempt(session, user_id, now, settings)
@@ -175,8 +183,10 @@ def activate_totp(services: Services, user_id: int, code: str) -> SecondStepResu
             session.rollback()
             return _wrong_code(lock.record_failure(session, user_id, taken, now, settings), services)
         users = User.__table__
-        session.execute(sa.update(users).where(users.c.id == user_id).values(second_factor_at=now))
-        _issue_backup_codes(session, services, user_id)
+        first_enrolment = session.get(User, user_id).second_factor_at is None
+        if first_enrolment:
+            session.execute(sa.update(users).where(users.c.id == user_id).values(second_factor_at=now))
+            _issue_backup_codes(session, services, user_id)
         session.commit()
         lock.record_success(session, user_id)
         return SecondStepResult(True)

@@ -16,6 +16,7 @@ SCAN = "/login/scan"
 VERIFY = "/login/verify"
 BACKUP_CODES = "/login/backup-codes"
 USER_HOME = "/user/home"
+SECURITY = "/user/security"
 
 RouteClass = Literal["public", "pending", "full"]
 

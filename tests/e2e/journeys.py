@@ -79,7 +79,7 @@ def sign_in_password(page, base_url: str, account: Account, *, remember: bool = 
     page.get_by_label("Password", exact=True).fill(account.password)
     if remember:
         page.get_by_label("Remember me for 30 days").check()
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
 
 
 def enter_code(page, code: str) -> None:

@@ -8,6 +8,7 @@ import reflex as rx
 
 from fuzzydice.mfa import flows as mfa_flows
 from fuzzydice.services import get_services
+from fuzzydice.ui import routes
 from fuzzydice.ui.components import page_card
 from fuzzydice.ui.session_state import SessionState
 
@@ -36,7 +37,10 @@ def home_page() -> rx.Component:
             id="last-sign-in",
         ),
         rx.text("Backup codes left: ", HomeState.backup_codes_left, id="backup-codes-left"),
-        rx.button("Sign out", on_click=SessionState.sign_out, variant="outline", size="3"),
+        rx.hstack(
+            rx.link(rx.button("Security", variant="soft", size="3"), href=routes.SECURITY),
+            rx.button("Sign out", on_click=SessionState.sign_out, variant="outline", size="3"),
+        ),
         heading="Home",
         width="32rem",
     )

@@ -13,6 +13,7 @@ from fuzzydice.ui import routes
 from fuzzydice.ui.auth_form import AuthFormMixin
 from fuzzydice.ui.components import form_error, labelled_input, page_card, password_input, submit_button
 from fuzzydice.ui.session_state import SessionState
+from fuzzydice.ui.wallet_signin import wallet_panel
 
 
 EXPIRED_NOTICE = "Your sign-in expired before the second step was done. Please sign in again."
@@ -85,6 +86,8 @@ def login_page() -> rx.Component:
             on_submit=LoginState.submit,
             width="100%",
         ),
+        rx.hstack(rx.separator(size="4"), rx.text("or", size="2", color_scheme="gray"), rx.separator(size="4"), align="center", width="100%"),
+        wallet_panel(),
         rx.text("New here? ", rx.link("Create an account", href=routes.REGISTER), size="2"),
         heading="Sign in",
     )

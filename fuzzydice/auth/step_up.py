@@ -1,0 +1,83 @@
+"""Fresh second factor for sensitive changes (re-enrol, new backup codes, link or unlink an identity).
+
+A session becomes "fresh" for `step_up_lifetime` after the user gives a second
+factor again. Wallet users first sign a fresh message too; a wallet signature
+alone never makes a session fresh, so a stolen key cannot change the second factor.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from fuzzydice.auth.tokens import token_hash
+from fuzzydice.mfa import flows as mfa_flows
+from fuzzydice.mfa.flows import SecondStepResult
+from fuzzydice.models import AuthSession, User
+from fuzzydice.services import Services
+from fuzzydice.wallet import flows as wallet_flows
+
+NEEDS_WALLET_FIRST = "Sign the message with your wallet first, then enter the code."
+NOT_FRESH = "Confirm it's you with your authenticator code first."
+
+_sessions = AuthSession.__table__
+
+
+def _session_row(services: Services, token: str | None):
+    if not token:
+        return None
+    with services.db() as session:
+        return session.execute(sa.select(_sessions).where(_sessions.c.token_hash == token_hash(token))).first()
+
+
+def needs_wallet_signature(services: Services, user_id: int) -> bool:
+    """Whether this user's step-up includes a wallet signature (the account has a wallet)."""
+    with services.db() as session:
+        user = session.get(User, user_id)
+        return bool(user and user.wallet_address)
+
+
+def confirm_wallet(services: Services, *, token: str, user_id: int, nonce: str, signature: str, binding: str) -> str:
+    """A wallet user signed a fresh `reauth` message; returns an error message or ''."""
+    address, challenge_user, error = wallet_flows.verify_signature(
+        services, nonce=nonce, signature=signature, binding=binding, purpose="reauth"
+    )
+    if error or challenge_user != user_id:
+        return error or wallet_flows.SIGN_IN_FAILED
+    with services.db() as session:
+        user = session.get(User, user_id)
+        if user is None or user.wallet_address != address:
+            return "That is not the wallet of this account."
+        session.execute(
+            sa.update(_sessions)
+            .where(_sessions.c.token_hash == token_hash(token), _sessions.c.user_id == user_id)
+            .values(wallet_fresh_until=services.clock.now() + services.settings.step_up_lifetime)
+        )
+        session.commit()
+    return ""
+
+
+def confirm_second_factor(
+    services: Services, *, token: str, user_id: int, code: str, method: mfa_flows.Method = "totp"
+) -> SecondStepResult:
+    """Check a code (under the second-step lock); on success this session may make sensitive changes."""
+    now = services.clock.now()
+    if needs_wallet_signature(services, user_id):
+        row = _session_row(services, token)
+        if row is None or row.wallet_fresh_until is None or row.wallet_fresh_until <= now:
+            return SecondStepResult(False, NEEDS_WALLET_FIRST)
+    result = mfa_flows.verify_second_step(services, user_id, code, method)
+    if result.ok:
+        with services.db() as session:
+            session.execute(
+                sa.update(_sessions)
+                .where(_sessions.c.token_hash == token_hash(token), _sessions.c.user_id == user_id)
+                .values(fresh_until=now + services.settings.step_up_lifetime)
+            )
+            session.commit()
+    return result
+
+
+def is_fresh(services: Services, token: str | None) -> bool:
+    """Whether this session gave a second factor again recently enough."""
+    row = _session_row(services, token)
+    return bool(row and row.fresh_until and row.fresh_until > services.clock.now())

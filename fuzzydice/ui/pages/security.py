@@ -1,0 +1,333 @@
+"""`/user/security`: confirm with a fresh second factor, then change factors and identities."""
+
+from __future__ import annotations
+
+import asyncio
+
+import reflex as rx
+
+from fuzzydice.auth import factor_changes, identities, step_up
+from fuzzydice.mfa.qr import qr_svg_data_uri
+from fuzzydice.services import get_services
+from fuzzydice.ui import routes, wallet_scripts
+from fuzzydice.ui.components import form_error, labelled_input, page_card, submit_button
+from fuzzydice.ui.session_state import SessionState
+from fuzzydice.wallet import flows as wallet_flows
+
+
+class SecurityState(rx.State):
+    """This user's identities and the sensitive changes, behind a fresh second factor."""
+
+    fresh: bool = False
+    wallet_address: str = ""
+    email: str = ""
+    has_password: bool = False
+    wallet_signed: bool = False
+    use_backup: bool = False
+    error: str = ""
+    notice: str = ""
+    busy: bool = False
+    reenrol_qr: str = ""
+    reenrol_key: str = ""
+    email_error: str = ""
+    password_error: str = ""
+    _wallet_id: str = ""
+    _wallet_purpose: str = ""
+    _nonce: str = ""
+
+    async def _ids(self) -> tuple[int | None, str | None]:
+        session = await self.get_state(SessionState)
+        return session._user_id, session._session_token()
+
+    async def _refresh(self) -> None:
+        user_id, token = await self._ids()
+        if user_id is None:
+            return
+        info = await asyncio.to_thread(identities.overview, get_services(), token=token, user_id=user_id)
+        self.wallet_address, self.email = info["wallet_address"], info["email"]
+        self.has_password, self.fresh = info["has_password"], info["fresh"]
+
+    @rx.event
+    async def on_load(self):
+        """Show the identities; follow the session like every signed-in page."""
+        self.error = self.notice = self.reenrol_qr = self.reenrol_key = ""
+        self.wallet_signed = self.busy = self.use_backup = False
+        await self._refresh()
+        return SessionState.watch_session
+
+    @rx.event
+    def toggle_backup(self):
+        """Switch between the authenticator code and a backup code."""
+        self.use_backup, self.error = not self.use_backup, ""
+
+    # --- the fresh second factor ------------------------------------------------
+    @rx.event
+    async def confirm(self, form: dict):
+        """Check the code; a wallet account must have signed a fresh message first."""
+        user_id, token = await self._ids()
+        if user_id is None or self.busy:
+            return
+        self.busy, self.error = True, ""
+        yield
+        code = str(form.get("backup_code" if self.use_backup else "step_up_code") or "")
+        method = "backup" if self.use_backup else "totp"
+        result = await asyncio.to_thread(
+            step_up.confirm_second_factor, get_services(), token=token, user_id=user_id, code=code, method=method
+        )
+        self.busy = False
+        if not result.ok:
+            self.error = result.message
+            return
+        self.notice = "Confirmed. You can make changes for the next 5 minutes."
+        await self._refresh()
+
+    # --- wallet signatures (fresh confirmation and linking) ----------------------
+    @rx.event
+    def sign_with_wallet(self, purpose: str):
+        """Find the wallet and have it sign a `reauth` or `link` message."""
+        if purpose not in ("reauth", "link"):
+            return
+        self._wallet_purpose, self.error, self.busy = purpose, "", True
+        return rx.call_script(wallet_scripts.DISCOVER, callback=SecurityState.wallet_found)
+
+    @rx.event
+    def wallet_found(self, found: list):
+        """Use the first wallet on the page."""
+        first = next((w for w in (found or []) if isinstance(w, dict) and w.get("id")), None)
+        if first is None:
+            self.busy, self.error = False, "No wallet found in this browser."
+            return
+        self._wallet_id = str(first["id"])[:200]
+        return rx.call_script(wallet_scripts.connect_script(self._wallet_id), callback=SecurityState.wallet_connected)
+
+    @rx.event
+    async def wallet_connected(self, result: dict):
+        """Build the message for this account and ask for the signature."""
+        result = result if isinstance(result, dict) else {}
+        user_id, _ = await self._ids()
+        if result.get("error") or user_id is None:
+            self.busy = False
+            self.error = wallet_scripts.wallet_error_message(str(result.get("error", "")), str(result.get("message", "")))
+            return
+        try:
+            chain_id = int(str(result.get("chainId", "")), 0)
+        except ValueError:
+            chain_id = -1
+        challenge = await asyncio.to_thread(
+            wallet_flows.begin_sign_in,
+            get_services(),
+            address=str(result.get("address", "")),
+            chain_id=chain_id,
+            origin=self.router.headers.origin,
+            binding=self.router.session.client_token,
+            purpose=self._wallet_purpose,
+            user_id=user_id,
+        )
+        if challenge.error:
+            self.busy, self.error = False, challenge.error
+            return
+        self._nonce = challenge.nonce
+        address = str(result.get("address", ""))
+        return rx.call_script(
+            wallet_scripts.sign_script(self._wallet_id, challenge.message, address), callback=SecurityState.wallet_signed_message
+        )
+
+    @rx.event
+    async def wallet_signed_message(self, result: dict):
+        """Verify the signature for the purpose it was asked for."""
+        result = result if isinstance(result, dict) else {}
+        user_id, token = await self._ids()
+        nonce, self._nonce = self._nonce, ""
+        if result.get("error") or user_id is None or not nonce:
+            self.busy = False
+            self.error = wallet_scripts.wallet_error_message(str(result.get("error", "")), str(result.get("message", "")))
+            return
+        args = {
+            "token": token, "user_id": user_id, "nonce": nonce,
+            "signature": str(result.get("signature", "")), "binding": self.router.session.client_token,
+        }
+        if self._wallet_purpose == "link":
+            error = await asyncio.to_thread(identities.link_wallet, get_services(), **args)
+            message = "Wallet linked: you can now sign in with it too."
+        else:
+            error = await asyncio.to_thread(step_up.confirm_wallet, get_services(), **args)
+            self.wallet_signed = not error
+            message = "Signed. Now enter a code from your authenticator app."
+        self.busy = False
+        self.error, self.notice = error, ("" if error else message)
+        await self._refresh()
+
+    # --- the changes --------------------------------------------------------------
+    async def _change(self, action, success: str):
+        user_id, token = await self._ids()
+        if user_id is None:
+            return
+        error = await asyncio.to_thread(action, get_services(), token=token, user_id=user_id)
+        self.error, self.notice = error, ("" if error else success)
+        await self._refresh()
+
+    @rx.event
+    async def new_backup_codes(self):
+        """Replace the backup codes and show the new ones."""
+        user_id, token = await self._ids()
+        error = await asyncio.to_thread(factor_changes.new_backup_codes, get_services(), token=token, user_id=user_id)
+        if error:
+            self.error = error
+            return
+        return rx.redirect(routes.BACKUP_CODES)
+
+    @rx.event
+    async def start_reenrolment(self):
+        """Show a new secret to scan; the old one works until the new one is confirmed."""
+        user_id, token = await self._ids()
+        enrolment = await asyncio.to_thread(factor_changes.begin_reenrolment, get_services(), token=token, user_id=user_id)
+        if isinstance(enrolment, str):
+            self.error = enrolment
+            return
+        self.reenrol_qr = await asyncio.to_thread(qr_svg_data_uri, enrolment.uri)
+        self.reenrol_key, self.error = enrolment.grouped_secret, ""
+
+    @rx.event
+    async def finish_reenrolment(self, form: dict):
+        """Confirm the new authenticator with a code from it."""
+        user_id, token = await self._ids()
+        result = await asyncio.to_thread(
+            factor_changes.finish_reenrolment, get_services(), token=token, user_id=user_id,
+            code=str(form.get("new_code") or ""),
+        )
+        if not result.ok:
+            self.error = result.message
+            return
+        self.reenrol_qr = self.reenrol_key = ""
+        self.error, self.notice = "", "New authenticator set up. The old one no longer works."
+
+    @rx.event
+    async def unlink_wallet(self):
+        """Remove the wallet identity."""
+        await self._change(identities.unlink_wallet, "Wallet unlinked.")
+
+    @rx.event
+    async def unlink_password(self):
+        """Remove the email and password identity."""
+        await self._change(identities.unlink_password, "Email and password removed.")
+
+    @rx.event
+    async def add_password(self, form: dict):
+        """Add an email and password to a wallet account."""
+        user_id, token = await self._ids()
+        if user_id is None:
+            return
+        errors = await asyncio.to_thread(
+            identities.add_password, get_services(), token=token, user_id=user_id,
+            email=str(form.get("new_email") or ""), password=str(form.get("new_password") or ""),
+        )
+        self.email_error, self.password_error = errors.get("email", ""), errors.get("password", "")
+        self.error = errors.get("form", "")
+        if not errors:
+            self.notice = "Email and password added: you can now sign in with them too."
+        await self._refresh()
+
+
+def _confirm_section() -> rx.Component:
+    return rx.vstack(
+        rx.text("Changes here need a fresh confirmation that it's you.", size="2"),
+        rx.cond(
+            (SecurityState.wallet_address != "") & ~SecurityState.wallet_signed,
+            rx.button("Sign with your wallet", on_click=SecurityState.sign_with_wallet("reauth"), variant="outline"),
+        ),
+        rx.form(
+            rx.vstack(
+                rx.cond(
+                    SecurityState.use_backup,
+                    labelled_input("Backup code", "backup_code", auto_complete="off"),
+                    labelled_input(
+                        "Authenticator code", "step_up_code", input_mode="numeric", auto_complete="one-time-code",
+                    ),
+                ),
+                submit_button("Confirm", SecurityState.busy),
+                width="100%",
+            ),
+            on_submit=SecurityState.confirm,
+            reset_on_submit=True,
+            width="100%",
+        ),
+        rx.button(
+            rx.cond(SecurityState.use_backup, "Use the authenticator app instead", "Use a backup code instead"),
+            on_click=SecurityState.toggle_backup, variant="ghost", size="2",
+        ),
+        width="100%",
+    )
+
+
+def _changes_section() -> rx.Component:
+    return rx.vstack(
+        rx.heading("Second factor", size="4", as_="h2"),
+        rx.hstack(
+            rx.button("New backup codes", on_click=SecurityState.new_backup_codes, variant="outline"),
+            rx.button("Set up a new authenticator", on_click=SecurityState.start_reenrolment, variant="outline"),
+            wrap="wrap",
+        ),
+        rx.cond(
+            SecurityState.reenrol_key != "",
+            rx.vstack(
+                rx.image(src=SecurityState.reenrol_qr, alt="QR code for your new authenticator", width="200px"),
+                rx.code(SecurityState.reenrol_key, id="new-manual-key"),
+                rx.form(
+                    rx.hstack(
+                        labelled_input("Code from the new authenticator", "new_code", input_mode="numeric",
+                                       auto_complete="one-time-code"),
+                        rx.button("Confirm new authenticator", type="submit"),
+                        align="end",
+                    ),
+                    on_submit=SecurityState.finish_reenrolment,
+                    reset_on_submit=True,
+                ),
+            ),
+        ),
+        rx.heading("Ways to sign in", size="4", as_="h2"),
+        rx.cond(
+            SecurityState.wallet_address != "",
+            rx.hstack(
+                rx.text("Wallet ", rx.code(SecurityState.wallet_address, id="linked-wallet")),
+                rx.cond(SecurityState.has_password, rx.button("Unlink wallet", on_click=SecurityState.unlink_wallet, variant="soft", color_scheme="red")),
+                wrap="wrap",
+            ),
+            rx.button("Link a wallet", on_click=SecurityState.sign_with_wallet("link"), variant="outline"),
+        ),
+        rx.cond(
+            SecurityState.has_password,
+            rx.hstack(
+                rx.text("Email and password ", rx.code(SecurityState.email)),
+                rx.cond(SecurityState.wallet_address != "", rx.button("Remove password", on_click=SecurityState.unlink_password, variant="soft", color_scheme="red")),
+                wrap="wrap",
+            ),
+            rx.form(
+                rx.vstack(
+                    labelled_input("Email", "new_email", type="email", auto_complete="username", error=SecurityState.email_error),
+                    labelled_input("New password", "new_password", type="password", auto_complete="new-password",
+                                   error=SecurityState.password_error),
+                    rx.button("Add email and password", type="submit", variant="outline"),
+                    width="100%",
+                ),
+                on_submit=SecurityState.add_password,
+                width="100%",
+            ),
+        ),
+        width="100%",
+        spacing="3",
+    )
+
+
+def security_page() -> rx.Component:
+    """The security page."""
+    return page_card(
+        rx.cond(
+            SecurityState.notice != "",
+            rx.callout(SecurityState.notice, icon="info", color_scheme="green", role="status", width="100%"),
+        ),
+        form_error(SecurityState.error),
+        rx.cond(SecurityState.fresh, _changes_section(), _confirm_section()),
+        rx.link("Back to home", href=routes.USER_HOME),
+        heading="Security",
+        width="36rem",
+    )

@@ -1,0 +1,191 @@
+"""Wallet sign-in state and panel, shared by `/login` and `/login/connect`.
+
+Discovery, connect and signing run in the browser (scripts in `wallet_scripts`);
+the server builds and keeps the message, verifies the signature and hands over
+a first-factor session. Every step can fail with a clear message and a retry.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import reflex as rx
+
+from fuzzydice.auth.sessions import FIRST_FACTOR
+from fuzzydice.services import get_services
+from fuzzydice.ui import routes, wallet_scripts
+from fuzzydice.ui.session_state import SessionState
+from fuzzydice.wallet import flows as wallet_flows
+
+MAX_WALLETS = 10
+
+
+def _clean_wallet(raw: object) -> dict[str, str] | None:
+    if not isinstance(raw, dict):
+        return None
+    wallet_id, name, icon = (str(raw.get(key, ""))[:200] for key in ("id", "name", "icon"))
+    if not wallet_id:
+        return None
+    icon = icon if icon.startswith("data:image/") and len(icon) < 100_000 else ""
+    return {"id": wallet_id, "name": name[:60] or "Wallet", "icon": icon}
+
+
+_STATUS_TEXT = {
+    "discovering": "Looking for wallets…",
+    "connecting": "Confirm the connection in your wallet…",
+    "signing": "Sign the message in your wallet…",
+    "verifying": "Checking the signature…",
+}
+
+
+class WalletSignInState(rx.State):
+    """Where a wallet sign-in stands in this tab."""
+
+    wallets: list[dict[str, str]] = []
+    status: str = ""  # "", discovering, choose, connecting, signing, verifying
+    error: str = ""
+    _wallet_id: str = ""
+    _nonce: str = ""
+    _address: str = ""
+
+    @rx.var
+    def status_text(self) -> str:
+        """What is happening now, in words."""
+        return _STATUS_TEXT.get(self.status, "")
+
+    @rx.event
+    def on_load(self):
+        """A fresh panel on every visit (this tab's state outlives a sign-in and sign-out)."""
+        self.reset()
+
+    @rx.event
+    def start(self):
+        """Look for wallets announced on the page (EIP-6963), or a legacy one."""
+        self.status, self.error, self.wallets = "discovering", "", []
+        return rx.call_script(wallet_scripts.DISCOVER, callback=WalletSignInState.wallets_found)
+
+    @rx.event
+    def wallets_found(self, found: list):
+        """No wallet: explain how to get one. One: use it. Several: let the person choose."""
+        wallets = [w for w in (_clean_wallet(raw) for raw in (found or [])[:MAX_WALLETS]) if w]
+        self.wallets = wallets
+        if not wallets:
+            self.status = ""
+            if routes.normalize_path(self.router.url.path) == routes.CONNECT:
+                self.error = "Still no wallet found in this browser."
+                return
+            return rx.redirect(routes.CONNECT)
+        if len(wallets) == 1:
+            return self.choose(wallets[0]["id"])
+        self.status = "choose"
+
+    @rx.event
+    def choose(self, wallet_id: str):
+        """Ask the chosen wallet for its account and network."""
+        if wallet_id not in {w["id"] for w in self.wallets}:
+            return
+        self._wallet_id, self.status, self.error = wallet_id, "connecting", ""
+        return rx.call_script(wallet_scripts.connect_script(wallet_id), callback=WalletSignInState.connected)
+
+    def _fail(self, message: str) -> None:
+        self.status, self.error, self._nonce = "", message, ""
+
+    @rx.event
+    async def connected(self, result: dict):
+        """The wallet named its account and chain: build the message and ask for a signature."""
+        result = result if isinstance(result, dict) else {}
+        if result.get("error"):
+            return self._fail(wallet_scripts.wallet_error_message(str(result["error"]), str(result.get("message", ""))))
+        try:
+            chain_id = int(str(result.get("chainId", "")), 0)
+        except ValueError:
+            return self._fail("Your wallet did not say which network it is on. Please try again.")
+        challenge = await asyncio.to_thread(
+            wallet_flows.begin_sign_in,
+            get_services(),
+            address=str(result.get("address", "")),
+            chain_id=chain_id,
+            origin=self.router.headers.origin,
+            binding=self.router.session.client_token,
+        )
+        if challenge.error:
+            return self._fail(challenge.error)
+        self._nonce, self._address, self.status = challenge.nonce, str(result.get("address", "")), "signing"
+        return rx.call_script(
+            wallet_scripts.sign_script(self._wallet_id, challenge.message, self._address),
+            callback=WalletSignInState.signed,
+        )
+
+    @rx.event
+    async def signed(self, result: dict):
+        """Verify the signature on the server, then hand over a first-factor session."""
+        result = result if isinstance(result, dict) else {}
+        if result.get("error") or not self._nonce:
+            self._fail(wallet_scripts.wallet_error_message(str(result.get("error", "")), str(result.get("message", ""))))
+            return
+        self.status = "verifying"
+        yield
+        outcome = await asyncio.to_thread(
+            wallet_flows.complete_sign_in,
+            get_services(),
+            nonce=self._nonce,
+            signature=str(result.get("signature", "")),
+            binding=self.router.session.client_token,
+        )
+        self._nonce = ""
+        if outcome.user_id is None:
+            self._fail(outcome.error)
+            return
+        session = await self.get_state(SessionState)
+        yield await session._begin_session(
+            user_id=outcome.user_id,
+            factor_level=FIRST_FACTOR,
+            remember=False,
+            next_path=routes.second_step_after_password(
+                outcome.has_second_factor, self.router.url.query_parameters.get("next")
+            ),
+        )
+
+
+def wallet_panel(button_label: str = "Sign in with a wallet") -> rx.Component:
+    """The wallet button, the list of wallets to choose from, progress and errors with a retry."""
+    busy = WalletSignInState.status != ""
+    return rx.vstack(
+        rx.cond(
+            WalletSignInState.error != "",
+            rx.callout(WalletSignInState.error, icon="triangle_alert", color_scheme="red", role="alert", width="100%"),
+        ),
+        rx.cond(
+            WalletSignInState.status == "choose",
+            rx.vstack(
+                rx.text("Choose a wallet:", size="2"),
+                rx.foreach(
+                    WalletSignInState.wallets,
+                    lambda wallet: rx.button(
+                        rx.cond(wallet["icon"] != "", rx.image(src=wallet["icon"], alt="", width="20px", height="20px")),
+                        wallet["name"],
+                        on_click=WalletSignInState.choose(wallet["id"]),
+                        variant="outline",
+                        size="3",
+                        width="100%",
+                    ),
+                ),
+                width="100%",
+            ),
+            rx.button(
+                rx.cond(WalletSignInState.error != "", "Try again", button_label),
+                on_click=WalletSignInState.start,
+                loading=busy,
+                disabled=busy,
+                variant="outline",
+                size="3",
+                width="100%",
+            ),
+        ),
+        rx.cond(
+            WalletSignInState.status_text != "",
+            rx.text(WalletSignInState.status_text, size="2", color_scheme="gray", id="wallet-status", role="status"),
+        ),
+        spacing="2",
+        width="100%",
+    )

@@ -1,0 +1,1 @@
+"""Wallet identities: Sign-In with Ethereum challenges, verification, accounts keyed by address."""
