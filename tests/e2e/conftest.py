@@ -251,3 +251,6 @@ def context(browser) -> Iterator["BrowserContext"]:  # noqa: F821
 def page(context) -> "Page":  # noqa: F821
     """A new tab in the test's context."""
     return context.new_page()
+
+
+from tests.e2e.wallets import wallet  # noqa: E402,F401  (the injected test wallet fixture)

@@ -1,0 +1,64 @@
+"""End to end: the security page needs a fresh second factor; identities link and work both ways."""
+
+from __future__ import annotations
+
+from playwright.sync_api import expect
+
+from tests.e2e.journeys import HOME, SCAN, VERIFY, Account, code_now, enrol, enter_code, register_and_enrol, sign_in, sign_out
+from tests.e2e.wallets import wallet_sign_in
+
+
+def confirm_with_code(page, account, clock) -> None:
+    clock.advance(30)
+    page.get_by_label("Authenticator code").fill(code_now(account.secret, clock))
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.get_by_role("status")).to_contain_text("Confirmed")
+
+
+def test_link_a_wallet_then_sign_in_both_ways(page, base_url, app_clock, wallet):
+    account = register_and_enrol(page, base_url, app_clock, name="Both Ways")
+    page.get_by_role("link", name="Security").click()
+    # Nothing can be changed before a fresh second factor.
+    expect(page.get_by_role("button", name="Link a wallet")).to_have_count(0)
+    confirm_with_code(page, account, app_clock)
+    page.get_by_role("button", name="Link a wallet").click()
+    expect(page.get_by_role("status")).to_contain_text("Wallet linked")
+    expect(page.locator("#linked-wallet")).to_have_text(wallet.address)
+
+    # The wallet signs in to the same account, with the same second factor.
+    page.goto(f"{base_url}/user/home")
+    sign_out(page)
+    wallet_sign_in(page, base_url)
+    expect(page).to_have_url(VERIFY)
+    app_clock.advance(30)
+    enter_code(page, code_now(account.secret, app_clock))
+    expect(page).to_have_url(HOME)
+    expect(page.get_by_text("Both Ways")).to_be_visible()
+    # And the password still works.
+    sign_out(page)
+    sign_in(page, base_url, account, app_clock)
+    expect(page.get_by_text("Both Ways")).to_be_visible()
+
+
+def test_a_wallet_user_signs_again_and_gives_a_code(page, base_url, app_clock, wallet):
+    wallet_sign_in(page, base_url)
+    expect(page).to_have_url(SCAN)
+    person = enrol(page, Account(email=""), app_clock)
+    page.get_by_role("link", name="Security").click()
+    # A code alone is not enough for a wallet account: the wallet signs a fresh message first.
+    app_clock.advance(30)
+    page.get_by_label("Authenticator code").fill(code_now(person.secret, app_clock))
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.get_by_role("alert")).to_have_text("Sign the message with your wallet first, then enter the code.")
+    signed_before = len(wallet.signed)
+    page.get_by_role("button", name="Sign with your wallet").click()
+    expect(page.get_by_role("status")).to_contain_text("Signed")
+    assert len(wallet.signed) == signed_before + 1
+    confirm_with_code(page, person, app_clock)
+    # Now a password can be added; the wallet cannot be unlinked before that (last way in).
+    expect(page.get_by_role("button", name="Unlink wallet")).to_have_count(0)
+    page.get_by_label("Email").fill(f"wallet-{wallet.address[2:10].lower()}@example.com")
+    page.get_by_label("New password").fill("quiet harbor lantern 58")
+    page.get_by_role("button", name="Add email and password").click()
+    expect(page.get_by_role("status")).to_contain_text("Email and password added")
+    expect(page.get_by_role("button", name="Unlink wallet")).to_be_visible()

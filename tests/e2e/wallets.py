@@ -1,0 +1,78 @@
+"""A test wallet for the browser: EIP-1193 provider announced via EIP-6963, answered from Python."""
+
+from __future__ import annotations
+
+import pytest
+from eth_account import Account
+from eth_account.messages import encode_defunct
+
+ICON = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' width='8' height='8'/%3E"
+PROVIDER_JS = """
+(() => {
+  const listeners = {};
+  const provider = {
+    request: async ({method, params}) => {
+      const answer = await window.fdTestWallet(method, params || []);
+      if (answer && answer.error) {
+        const err = new Error(answer.error.message); err.code = answer.error.code; throw err;
+      }
+      return answer.result;
+    },
+    on: (event, fn) => { (listeners[event] = listeners[event] || []).push(fn); },
+    removeListener: (event, fn) => { listeners[event] = (listeners[event] || []).filter((f) => f !== fn); },
+  };
+  const info = Object.freeze({uuid: 'c0ffee00-0000-4000-8000-000000000001', name: 'Test Wallet',
+                              icon: ICON, rdns: 'dev.fuzzydice.testwallet'});
+  const announce = () => window.dispatchEvent(
+    new CustomEvent('eip6963:announceProvider', {detail: Object.freeze({info, provider})}));
+  window.addEventListener('eip6963:requestProvider', announce);
+  announce();
+})();
+""".replace("ICON", repr(ICON))
+
+
+class TestWallet:
+    """An EIP-1193 wallet whose key lives in the test."""
+
+    __test__ = False
+
+    def __init__(self, chain_id: int = 31337) -> None:
+        self.account = Account.create()
+        self.chain_id = chain_id
+        self.decline = False
+        self.signed: list[str] = []
+
+    @property
+    def address(self) -> str:
+        return self.account.address
+
+    def answer(self, method: str, params: list) -> dict:
+        if method in ("eth_requestAccounts", "eth_accounts"):
+            return {"result": [self.address]}
+        if method == "eth_chainId":
+            return {"result": hex(self.chain_id)}
+        if method == "personal_sign":
+            if self.decline:
+                return {"error": {"code": 4001, "message": "User rejected the request."}}
+            message_hex, address = params
+            assert address.lower() == self.address.lower()
+            signed = self.account.sign_message(encode_defunct(hexstr=message_hex))
+            self.signed.append(bytes.fromhex(message_hex[2:]).decode())
+            return {"result": signed.signature.to_0x_hex()}
+        return {"error": {"code": 4200, "message": f"{method} is not supported"}}
+
+    def install(self, page) -> None:
+        page.expose_function("fdTestWallet", self.answer)
+        page.add_init_script(PROVIDER_JS)
+
+
+@pytest.fixture
+def wallet(page) -> TestWallet:
+    test_wallet = TestWallet()
+    test_wallet.install(page)
+    return test_wallet
+
+
+def wallet_sign_in(page, base_url: str) -> None:
+    page.goto(f"{base_url}/login")
+    page.get_by_role("button", name="Sign in with a wallet").click()
