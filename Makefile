@@ -21,17 +21,17 @@ MIGRATE = $(ALEMBIC) upgrade head
 bootstrap:
 	bash scripts/bootstrap.sh
 
-## make run: demo mode, production build, one origin http://127.0.0.1:3000
+## make run: demo mode, production build, one origin http://127.0.0.1:3000; anvil on :8545 (chain 31337)
 run: export FUZZYDICE_MODE := demo
 run: bootstrap
 	cd $(ROOT) && $(MIGRATE)
-	cd $(ROOT) && exec $(REFLEX) run --env prod --frontend-port 3000 --backend-host 127.0.0.1
+	cd $(ROOT) && exec bash scripts/with-devchain.sh $(REFLEX) run --env prod --frontend-port 3000 --backend-host 127.0.0.1
 
-## make dev: demo mode, hot reload; pages http://127.0.0.1:3000, backend :8000
+## make dev: demo mode, hot reload; pages http://127.0.0.1:3000, backend :8000; anvil on :8545
 dev: export FUZZYDICE_MODE := demo
 dev: bootstrap
 	cd $(ROOT) && $(MIGRATE)
-	cd $(ROOT) && exec $(REFLEX) run --env dev --frontend-port 3000 --backend-port 8000 --backend-host 127.0.0.1
+	cd $(ROOT) && exec bash scripts/with-devchain.sh $(REFLEX) run --env dev --frontend-port 3000 --backend-port 8000 --backend-host 127.0.0.1
 
 ## make test: installs everything missing (Debian Chromium included) and runs every test
 test:

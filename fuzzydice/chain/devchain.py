@@ -7,7 +7,8 @@ the platform binary itself, whose PID is then the process to stop.
 
     python -m fuzzydice.chain.devchain --port 8545 --chain-id 31337
 
-replaces itself with anvil (exec), so the caller's `$!` is anvil's PID.
+replaces itself with anvil (exec), so the caller's `$!` is anvil's PID;
+`--probe` prints the chain id answering on --host/--port (exit 1: nothing does).
 """
 
 from __future__ import annotations
@@ -194,7 +195,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--chain-id", type=int, default=DEFAULT_CHAIN_ID)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--print-binary", action="store_true", help="print the anvil path and exit")
+    parser.add_argument(
+        "--probe", action="store_true", help="print the chain id answering at host:port (exit 1 when none) and exit"
+    )
     args = parser.parse_args(argv)
+    if args.probe:
+        answered = rpc_chain_id(f"http://{args.host}:{args.port}", timeout=1.0)
+        if answered is None:
+            sys.exit(1)
+        print(answered)
+        return
     try:
         if args.print_binary:
             print(anvil_binary())
