@@ -3,3 +3,4 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 .venv/bin/python bench/sign_in.py
+.venv/bin/python bench/siwe_verify.py
