@@ -121,7 +121,7 @@ def _pending_enrolment(services: Services, user_id: int, replacing: bool) -> Enr
                 sa.update(table)
                 .where(
                     table.c.user_id == user_id,
-                    table.c.secret.is_(None),
+                    table.c.secret.is_not_distinct_from(device.secret),
                     table.c.pending_secret.is_not_distinct_from(device.pending_secret),
                 )
                 .values(pending_secret=sealed, pending_created_at=now)

@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import expect
 
-from tests.e2e.journeys import HOME, SCAN, VERIFY, Account, code_now, enrol, enter_code, register_and_enrol, sign_in, sign_out
+from tests.e2e.journeys import (
+    HOME,
+    SCAN,
+    VERIFY,
+    Account,
+    code_now,
+    enrol,
+    enter_code,
+    register_and_enrol,
+    sign_in,
+    sign_in_password,
+    sign_out,
+)
 from tests.e2e.wallets import wallet_sign_in
 
 
@@ -62,3 +76,28 @@ def test_a_wallet_user_signs_again_and_gives_a_code(page, base_url, app_clock, w
     page.get_by_role("button", name="Add email and password").click()
     expect(page.get_by_role("status")).to_contain_text("Email and password added")
     expect(page.get_by_role("button", name="Unlink wallet")).to_be_visible()
+
+
+def test_new_authenticator_replaces_the_old_one(page, base_url, app_clock):
+    account = register_and_enrol(page, base_url, app_clock)
+    page.get_by_role("link", name="Security").click()
+    confirm_with_code(page, account, app_clock)
+    page.get_by_role("button", name="Set up a new authenticator").click()
+    key = page.locator("#new-manual-key")
+    expect(key).to_have_text(re.compile(r"^[A-Z2-7]{4}( [A-Z2-7]{4}){7}$"))
+    new_secret = key.inner_text().replace(" ", "")
+    assert new_secret != account.secret
+    app_clock.advance(30)
+    page.get_by_label("Code from the new authenticator").fill(code_now(new_secret, app_clock))
+    page.get_by_role("button", name="Confirm new authenticator").click()
+    expect(page.get_by_role("status")).to_contain_text("The old one no longer works")
+
+    page.goto(f"{base_url}/user/home")
+    sign_out(page)
+    old_secret, account.secret = account.secret, new_secret
+    sign_in_password(page, base_url, account)
+    app_clock.advance(30)
+    enter_code(page, code_now(old_secret, app_clock))
+    expect(page.get_by_role("alert")).to_contain_text("That code is not right.")
+    enter_code(page, code_now(new_secret, app_clock))
+    expect(page).to_have_url(HOME)
