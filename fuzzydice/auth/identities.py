@@ -19,6 +19,7 @@ from fuzzydice.wallet import flows as wallet_flows
 
 WALLET_TAKEN = "This wallet already belongs to another account."
 EMAIL_TAKEN = "An account with this email already exists."
+HAS_PASSWORD = "This account already has a password: change it with the current one."
 LAST_IDENTITY = "This is the only way to sign in to this account: add another one before removing it."
 
 _users = User.__table__
@@ -51,7 +52,8 @@ def add_password(services: Services, *, token: str, user_id: int, email: str, pa
     errors: dict[str, str] = {}
     if problem := identity.email_problem(email):
         errors["email"] = problem
-    if problem := check_new_password(password, services.settings, context=(email,)):
+    # The same words as at registration: the whole email and its local part (a password equal to it is guessable).
+    if problem := check_new_password(password, services.settings, context=(email, email.split("@")[0])):
         errors["password"] = problem.message
     if errors:
         return errors
@@ -61,15 +63,16 @@ def add_password(services: Services, *, token: str, user_id: int, email: str, pa
         if session.exec(select(User.id).where(User.email_normalized == email_norm, User.id != user_id)).first():
             return {"email": EMAIL_TAKEN}
         try:
-            session.execute(
+            # Only where there is no password yet: replacing one here would change it without the current password.
+            added = session.execute(
                 sa.update(_users)
-                .where(_users.c.id == user_id)
+                .where(_users.c.id == user_id, _users.c.password_hash.is_(None))
                 .values(email=email.strip(), email_normalized=email_norm, password_hash=hashed)
-            )
+            ).rowcount
             session.commit()
         except IntegrityError:
             return {"email": EMAIL_TAKEN}
-    return {}
+    return {} if added else {"form": HAS_PASSWORD}
 
 
 def _unlink(services: Services, token: str, user_id: int, values: dict, keeps) -> str:
