@@ -1,0 +1,170 @@
+"""Changes to the second factor itself (re-enrolment, new backup codes), behind a fresh second factor.
+
+Real flows on a real database copy, real pyotp; time moves only with the FixedClock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from fuzzydice.auth import factor_changes, sessions, step_up
+from fuzzydice.auth.step_up import NOT_FRESH
+from fuzzydice.clock import FixedClock
+from fuzzydice.mfa import flows as mfa_flows
+from fuzzydice.mfa.flows import Enrolment, SecondStepResult
+from fuzzydice.services import Services
+from tests.mfa.conftest import Enrolled, code_at, enrol, raw, wrong_code
+
+
+def full_session(services: Services, user_id: int) -> str:
+    """A session with both factors done, as after a complete sign-in."""
+    with services.db() as session:
+        token = sessions.create_session(
+            session, user_id=user_id, factor_level=sessions.FULL, remember=False,
+            now=services.clock.now(), settings=services.settings,
+        )
+        session.commit()
+    return token
+
+
+def next_code(services: Services, clock: FixedClock, secret: str) -> str:
+    """A code of `secret` for a TOTP step no code was accepted at yet (the clock moves one step)."""
+    clock.advance(services.settings.totp_period)
+    return code_at(services, secret)
+
+
+def totp_works(services: Services, clock: FixedClock, user_id: int, secret: str) -> bool:
+    """Whether a fresh code of `secret` passes the sign-in second step now."""
+    return mfa_flows.verify_second_step(services, user_id, next_code(services, clock, secret)).ok
+
+
+def backup_works(services: Services, user_id: int, code: str) -> bool:
+    return mfa_flows.verify_second_step(services, user_id, code, "backup").ok
+
+
+@pytest.fixture
+def user(services: Services, make_user: Callable[..., int]) -> Enrolled:
+    return enrol(services, make_user())
+
+
+@pytest.fixture
+def token(services: Services, user: Enrolled) -> str:
+    return full_session(services, user.user_id)
+
+
+def make_fresh(services: Services, clock: FixedClock, user: Enrolled, token: str) -> None:
+    result = step_up.confirm_second_factor(
+        services, token=token, user_id=user.user_id, code=next_code(services, clock, user.secret)
+    )
+    assert result.ok, result
+    assert step_up.is_fresh(services, token)
+
+
+def test_every_change_of_the_second_factor_needs_a_fresh_session(
+    services: Services, clock: FixedClock, user: Enrolled, token: str
+) -> None:
+    assert factor_changes.begin_reenrolment(services, token=token, user_id=user.user_id) == NOT_FRESH
+    # Even a valid code of a (would-be) new secret is not looked at without freshness.
+    assert factor_changes.finish_reenrolment(
+        services, token=token, user_id=user.user_id, code=code_at(services, user.secret)
+    ) == SecondStepResult(False, NOT_FRESH)
+    assert factor_changes.new_backup_codes(services, token=token, user_id=user.user_id) == NOT_FRESH
+    # Nothing changed: no codes to show, the old secret and the old backup codes work.
+    assert mfa_flows.backup_codes_to_show(services, user.user_id) == user.backup_codes  # still unacknowledged, same set
+    assert totp_works(services, clock, user.user_id, user.secret)
+    assert backup_works(services, user.user_id, user.backup_codes[0])
+
+
+def test_freshness_runs_out(services: Services, clock: FixedClock, user: Enrolled, token: str) -> None:
+    make_fresh(services, clock, user, token)
+    clock.advance(services.settings.step_up_lifetime)
+    assert factor_changes.begin_reenrolment(services, token=token, user_id=user.user_id) == NOT_FRESH
+    assert factor_changes.new_backup_codes(services, token=token, user_id=user.user_id) == NOT_FRESH
+
+
+def test_freshness_of_another_session_does_not_count(
+    services: Services, clock: FixedClock, user: Enrolled, token: str
+) -> None:
+    make_fresh(services, clock, user, token)
+    other = full_session(services, user.user_id)
+    assert factor_changes.begin_reenrolment(services, token=other, user_id=user.user_id) == NOT_FRESH
+    assert factor_changes.new_backup_codes(services, token=other, user_id=user.user_id) == NOT_FRESH
+
+
+def test_reenrolment_gives_a_new_secret_and_the_old_one_keeps_working_until_confirmed(
+    services: Services, clock: FixedClock, user: Enrolled, token: str
+) -> None:
+    make_fresh(services, clock, user, token)
+    enrolment = factor_changes.begin_reenrolment(services, token=token, user_id=user.user_id)
+    assert isinstance(enrolment, Enrolment)
+    assert enrolment.secret != user.secret and len(enrolment.secret) >= 32  # base32 of >= 160 bits
+    # The page can be reloaded: the same pending secret comes back.
+    assert factor_changes.begin_reenrolment(services, token=token, user_id=user.user_id) == enrolment
+    # Until it is confirmed, the old secret signs in and the new one does not.
+    assert totp_works(services, clock, user.user_id, user.secret)
+    assert not totp_works(services, clock, user.user_id, enrolment.secret)
+
+
+def test_finishing_reenrolment_kills_the_old_secret_and_keeps_the_backup_codes(
+    services: Services, clock: FixedClock, user: Enrolled, token: str
+) -> None:
+    make_fresh(services, clock, user, token)
+    enrolment = factor_changes.begin_reenrolment(services, token=token, user_id=user.user_id)
+    assert isinstance(enrolment, Enrolment)
+    # A code of the OLD secret does not confirm the new one.
+    wrong = factor_changes.finish_reenrolment(
+        services, token=token, user_id=user.user_id, code=code_at(services, user.secret)
+    )
+    assert not wrong.ok and wrong.message.startswith("That code is not right.")
+    assert totp_works(services, clock, user.user_id, user.secret)
+
+    done = factor_changes.finish_reenrolment(
+        services, token=token, user_id=user.user_id, code=code_at(services, enrolment.secret)
+    )
+    assert done == SecondStepResult(True)
+    # The confirming code cannot be replayed as a sign-in code.
+    assert not mfa_flows.verify_second_step(services, user.user_id, code_at(services, enrolment.secret)).ok
+    # From now on the old seed is dead (at every later step) and the new one works.
+    for _ in range(3):
+        assert not totp_works(services, clock, user.user_id, user.secret)
+        assert totp_works(services, clock, user.user_id, enrolment.secret)
+    # The backup codes stay: still all of them, and one of them works.
+    assert mfa_flows.remaining_backup_codes(services, user.user_id) == services.settings.backup_code_count
+    assert backup_works(services, user.user_id, raw(user.backup_codes[3]))
+
+
+def test_a_wrong_confirmation_code_counts_toward_the_second_step_lock(
+    services: Services, clock: FixedClock, user: Enrolled, token: str
+) -> None:
+    make_fresh(services, clock, user, token)
+    enrolment = factor_changes.begin_reenrolment(services, token=token, user_id=user.user_id)
+    assert isinstance(enrolment, Enrolment)
+    before = mfa_flows.attempts_left(services, user.user_id)
+    result = factor_changes.finish_reenrolment(
+        services, token=token, user_id=user.user_id, code=wrong_code(services, enrolment.secret)
+    )
+    assert not result.ok
+    assert mfa_flows.attempts_left(services, user.user_id) == before - 1
+
+
+def test_new_backup_codes_kill_every_old_code(services: Services, clock: FixedClock, user: Enrolled, token: str) -> None:
+    assert backup_works(services, user.user_id, user.backup_codes[0])  # one old code already used
+    mfa_flows.acknowledge_backup_codes(services, user.user_id)
+    make_fresh(services, clock, user, token)
+
+    assert factor_changes.new_backup_codes(services, token=token, user_id=user.user_id) == ""
+    new_codes = mfa_flows.backup_codes_to_show(services, user.user_id)
+    assert new_codes is not None and len(new_codes) == services.settings.backup_code_count
+    assert not set(new_codes) & set(user.backup_codes)
+    assert mfa_flows.remaining_backup_codes(services, user.user_id) == services.settings.backup_code_count
+    # Unused old codes are dead (three of them: more failures would lock the second step).
+    for old in (user.backup_codes[1], user.backup_codes[5], raw(user.backup_codes[-1])):
+        assert not backup_works(services, user.user_id, old)
+    # Each new code works, once.
+    assert backup_works(services, user.user_id, new_codes[0])
+    assert not backup_works(services, user.user_id, new_codes[0])
+    assert backup_works(services, user.user_id, raw(new_codes[1]))
+    # The authenticator itself is untouched.
+    assert totp_works(services, clock, user.user_id, user.secret)
