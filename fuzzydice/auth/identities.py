@@ -27,7 +27,7 @@ _users = User.__table__
 
 def link_wallet(services: Services, *, token: str, user_id: int, nonce: str, signature: str, binding: str) -> str:
     """Attach the wallet that signed a `link` message; returns an error message or ''."""
-    if not is_fresh(services, token):
+    if not is_fresh(services, token, user_id):
         return NOT_FRESH
     address, challenge_user, error = wallet_flows.verify_signature(
         services, nonce=nonce, signature=signature, binding=binding, purpose="link"
@@ -47,7 +47,7 @@ def link_wallet(services: Services, *, token: str, user_id: int, nonce: str, sig
 
 def add_password(services: Services, *, token: str, user_id: int, email: str, password: str) -> dict[str, str]:
     """Give a wallet account an email + password; returns problems per field (empty on success)."""
-    if not is_fresh(services, token):
+    if not is_fresh(services, token, user_id):
         return {"form": NOT_FRESH}
     errors: dict[str, str] = {}
     if problem := identity.email_problem(email):
@@ -76,7 +76,7 @@ def add_password(services: Services, *, token: str, user_id: int, email: str, pa
 
 
 def _unlink(services: Services, token: str, user_id: int, values: dict, keeps) -> str:
-    if not is_fresh(services, token):
+    if not is_fresh(services, token, user_id):
         return NOT_FRESH
     with services.db() as session:
         changed = session.execute(sa.update(_users).where(_users.c.id == user_id, keeps).values(**values)).rowcount
@@ -105,5 +105,5 @@ def overview(services: Services, *, token: str | None, user_id: int) -> dict:
         "wallet_address": (user.wallet_address or "") if user else "",
         "email": (user.email or "") if user else "",
         "has_password": bool(user and user.password_hash),
-        "fresh": is_fresh(services, token),
+        "fresh": is_fresh(services, token, user_id),
     }

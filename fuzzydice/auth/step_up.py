@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from fuzzydice.auth.sessions import FULL
 from fuzzydice.auth.tokens import token_hash
 from fuzzydice.mfa import flows as mfa_flows
 from fuzzydice.mfa.flows import SecondStepResult
@@ -18,6 +19,7 @@ from fuzzydice.wallet import flows as wallet_flows
 
 NEEDS_WALLET_FIRST = "Sign the message with your wallet first, then enter the code."
 NOT_FRESH = "Confirm it's you with your authenticator code first."
+SIGN_IN_AGAIN = "Your session has ended. Please sign in again."
 
 _sessions = AuthSession.__table__
 
@@ -38,6 +40,8 @@ def needs_wallet_signature(services: Services, user_id: int) -> bool:
 
 def confirm_wallet(services: Services, *, token: str, user_id: int, nonce: str, signature: str, binding: str) -> str:
     """A wallet user signed a fresh `reauth` message; returns an error message or ''."""
+    if not _full_session_of(_session_row(services, token), user_id, services.clock.now()):
+        return SIGN_IN_AGAIN
     address, challenge_user, error = wallet_flows.verify_signature(
         services, nonce=nonce, signature=signature, binding=binding, purpose="reauth"
     )
@@ -61,9 +65,11 @@ def confirm_second_factor(
 ) -> SecondStepResult:
     """Check a code (under the second-step lock); on success this session may make sensitive changes."""
     now = services.clock.now()
+    row = _session_row(services, token)
+    if not _full_session_of(row, user_id, now):
+        return SecondStepResult(False, SIGN_IN_AGAIN)
     if needs_wallet_signature(services, user_id):
-        row = _session_row(services, token)
-        if row is None or row.wallet_fresh_until is None or row.wallet_fresh_until <= now:
+        if row.wallet_fresh_until is None or row.wallet_fresh_until <= now:
             return SecondStepResult(False, NEEDS_WALLET_FIRST)
     result = mfa_flows.verify_second_step(services, user_id, code, method)
     if result.ok:
@@ -77,7 +83,19 @@ def confirm_second_factor(
     return result
 
 
-def is_fresh(services: Services, token: str | None) -> bool:
-    """Whether this session gave a second factor again recently enough."""
+def _full_session_of(row, user_id: int, now) -> bool:
+    """A live session of `user_id` with both factors."""
+    return bool(
+        row is not None
+        and row.user_id == user_id
+        and row.factor_level >= FULL
+        and now < row.idle_expires_at
+        and now < row.absolute_expires_at
+    )
+
+
+def is_fresh(services: Services, token: str | None, user_id: int) -> bool:
+    """Whether this live, full session of `user_id` gave a second factor again recently enough."""
     row = _session_row(services, token)
-    return bool(row and row.fresh_until and row.fresh_until > services.clock.now())
+    now = services.clock.now()
+    return _full_session_of(row, user_id, now) and bool(row.fresh_until and row.fresh_until > now)

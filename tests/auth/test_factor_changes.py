@@ -59,7 +59,7 @@ def make_fresh(services: Services, clock: FixedClock, user: Enrolled, token: str
         services, token=token, user_id=user.user_id, code=next_code(services, clock, user.secret)
     )
     assert result.ok, result
-    assert step_up.is_fresh(services, token)
+    assert step_up.is_fresh(services, token, user.user_id)
 
 
 def test_every_change_of_the_second_factor_needs_a_fresh_session(

@@ -95,7 +95,7 @@ def make_fresh(services: Services, clock: FixedClock, person: Person) -> None:
     clock.advance(services.settings.totp_period)
     result = step_up.confirm_second_factor(services, token=person.token, user_id=person.user_id, code=code_at(services, person.secret))
     assert result.ok, result
-    assert step_up.is_fresh(services, person.token)
+    assert step_up.is_fresh(services, person.token, person.user_id)
 
 
 def user_row(services: Services, user_id: int) -> dict:
@@ -128,7 +128,7 @@ def both_person(services: Services, clock: FixedClock, password_person: Person) 
     make_fresh(services, clock, password_person)
     assert link(services, password_person, account) == ""
     clock.advance(services.settings.step_up_lifetime)  # the freshness used for linking is over
-    assert not step_up.is_fresh(services, password_person.token)
+    assert not step_up.is_fresh(services, password_person.token, password_person.user_id)
     password_person.account = account
     return password_person
 

@@ -87,10 +87,10 @@ def token(services: Services, user: Enrolled) -> str:
 
 
 def test_a_new_session_is_not_fresh(services: Services, user: Enrolled, token: str) -> None:
-    assert not step_up.is_fresh(services, token)
-    assert not step_up.is_fresh(services, None)
-    assert not step_up.is_fresh(services, "")
-    assert not step_up.is_fresh(services, "not-a-session-token")
+    assert not step_up.is_fresh(services, token, user.user_id)
+    assert not step_up.is_fresh(services, None, user.user_id)
+    assert not step_up.is_fresh(services, "", user.user_id)
+    assert not step_up.is_fresh(services, "not-a-session-token", user.user_id)
     assert not step_up.needs_wallet_signature(services, user.user_id)
 
 
@@ -100,7 +100,7 @@ def test_a_wrong_code_does_not_make_the_session_fresh_and_counts_toward_the_lock
     result = step_up.confirm_second_factor(services, token=token, user_id=user.user_id, code=wrong_code(services, user.secret))
     assert not result.ok and result.attempts_left == services.settings.second_factor_max_failures - 1
     assert result.message == "That code is not right. 4 attempts left."
-    assert not step_up.is_fresh(services, token)
+    assert not step_up.is_fresh(services, token, user.user_id)
     # The same counter as the sign-in second step.
     assert mfa_flows.attempts_left(services, user.user_id) == services.settings.second_factor_max_failures - 1
 
@@ -122,7 +122,7 @@ def test_five_failures_lock_and_the_locked_answer_looks_like_a_wrong_code(
     assert right == backup == last == SecondStepResult(
         False, "That code is not right. No attempts left: try again in 15 minutes.", 0
     )
-    assert not step_up.is_fresh(services, token)
+    assert not step_up.is_fresh(services, token, user.user_id)
     # The lock is the account's second-step lock: signing in is locked too.
     assert not mfa_flows.verify_second_step(services, user.user_id, next_code(services, clock, user.secret)).ok
     # The backup code tried during the lock was not used up.
@@ -135,19 +135,19 @@ def test_a_right_code_makes_this_session_fresh_for_exactly_the_step_up_lifetime(
     assert services.settings.step_up_lifetime == timedelta(minutes=5)
     result = step_up.confirm_second_factor(services, token=token, user_id=user.user_id, code=next_code(services, clock, user.secret))
     assert result == SecondStepResult(True)
-    assert step_up.is_fresh(services, token)
+    assert step_up.is_fresh(services, token, user.user_id)
     assert identities.overview(services, token=token, user_id=user.user_id)["fresh"]
     clock.advance(timedelta(minutes=4, seconds=59))
-    assert step_up.is_fresh(services, token)
+    assert step_up.is_fresh(services, token, user.user_id)
     clock.advance(timedelta(seconds=1))
-    assert not step_up.is_fresh(services, token)
+    assert not step_up.is_fresh(services, token, user.user_id)
     assert not identities.overview(services, token=token, user_id=user.user_id)["fresh"]
 
 
 def test_the_code_of_the_enrolment_step_is_not_replayed(services: Services, user: Enrolled, token: str) -> None:
     # `enrol` activated with the code of the previous step: still inside the drift window, but used.
     replay = step_up.confirm_second_factor(services, token=token, user_id=user.user_id, code=code_at(services, user.secret, -1))
-    assert not replay.ok and not step_up.is_fresh(services, token)
+    assert not replay.ok and not step_up.is_fresh(services, token, user.user_id)
 
 
 def test_an_accepted_code_is_not_accepted_again(services: Services, clock: FixedClock, user: Enrolled, token: str) -> None:
@@ -155,17 +155,17 @@ def test_an_accepted_code_is_not_accepted_again(services: Services, clock: Fixed
     assert step_up.confirm_second_factor(services, token=token, user_id=user.user_id, code=code).ok
     other = full_session(services, user.user_id)
     assert not step_up.confirm_second_factor(services, token=other, user_id=user.user_id, code=code).ok
-    assert not step_up.is_fresh(services, other)
+    assert not step_up.is_fresh(services, other, user.user_id)
 
 
 def test_a_backup_code_works_once(services: Services, user: Enrolled, token: str) -> None:
     code = user.backup_codes[0]
     assert step_up.confirm_second_factor(services, token=token, user_id=user.user_id, code=code, method="backup").ok
-    assert step_up.is_fresh(services, token)
+    assert step_up.is_fresh(services, token, user.user_id)
     assert mfa_flows.remaining_backup_codes(services, user.user_id) == services.settings.backup_code_count - 1
     other = full_session(services, user.user_id)
     again = step_up.confirm_second_factor(services, token=other, user_id=user.user_id, code=raw(code), method="backup")
-    assert not again.ok and not step_up.is_fresh(services, other)
+    assert not again.ok and not step_up.is_fresh(services, other, user.user_id)
 
 
 def test_freshness_belongs_to_the_session_that_gave_the_code(
@@ -173,11 +173,11 @@ def test_freshness_belongs_to_the_session_that_gave_the_code(
 ) -> None:
     other = full_session(services, user.user_id)
     assert step_up.confirm_second_factor(services, token=token, user_id=user.user_id, code=next_code(services, clock, user.secret)).ok
-    assert step_up.is_fresh(services, token)
-    assert not step_up.is_fresh(services, other)
+    assert step_up.is_fresh(services, token, user.user_id)
+    assert not step_up.is_fresh(services, other, user.user_id)
     # Signing out ends it with the session.
     assert flows.sign_out(services, token)
-    assert not step_up.is_fresh(services, token)
+    assert not step_up.is_fresh(services, token, user.user_id)
 
 
 def test_a_code_of_one_user_does_not_freshen_another_users_session(
@@ -186,7 +186,7 @@ def test_a_code_of_one_user_does_not_freshen_another_users_session(
     mallory = enrol(services, make_user())
     # Mallory's right code sent with Ada's session token: Ada's session stays as it was.
     step_up.confirm_second_factor(services, token=token, user_id=mallory.user_id, code=next_code(services, clock, mallory.secret))
-    assert not step_up.is_fresh(services, token)
+    assert not step_up.is_fresh(services, token, user.user_id)
 
 
 # --- wallet accounts: a signature, then a code -------------------------------------
@@ -210,17 +210,17 @@ def test_a_wallet_account_needs_a_signature_before_the_code(
     assert step_up.confirm_second_factor(
         services, token=token, user_id=owner.user_id, code=owner.backup_codes[0], method="backup"
     ) == SecondStepResult(False, NEEDS_WALLET_FIRST)
-    assert not step_up.is_fresh(services, token)
+    assert not step_up.is_fresh(services, token, owner.user_id)
 
     assert confirm_wallet(services, token, owner.user_id, account, challenge(services, account, "reauth", owner.user_id)) == ""
     # The signature alone never makes the session fresh.
-    assert not step_up.is_fresh(services, token)
+    assert not step_up.is_fresh(services, token, owner.user_id)
     assert not identities.overview(services, token=token, user_id=owner.user_id)["fresh"]
     # The code refused before was not evaluated (nor used up): it works now.
     assert step_up.confirm_second_factor(services, token=token, user_id=owner.user_id, code=code) == SecondStepResult(True)
-    assert step_up.is_fresh(services, token)
+    assert step_up.is_fresh(services, token, owner.user_id)
     clock.advance(services.settings.step_up_lifetime)
-    assert not step_up.is_fresh(services, token)
+    assert not step_up.is_fresh(services, token, owner.user_id)
 
 
 def test_the_wallet_signature_runs_out_and_belongs_to_its_session(
@@ -230,16 +230,16 @@ def test_the_wallet_signature_runs_out_and_belongs_to_its_session(
     token, other = full_session(services, owner.user_id), full_session(services, owner.user_id)
     assert confirm_wallet(services, token, owner.user_id, account, challenge(services, account, "reauth", owner.user_id)) == ""
     refused = step_up.confirm_second_factor(services, token=other, user_id=owner.user_id, code=next_code(services, clock, owner.secret))
-    assert refused.message == NEEDS_WALLET_FIRST and not step_up.is_fresh(services, other)
+    assert refused.message == NEEDS_WALLET_FIRST and not step_up.is_fresh(services, other, owner.user_id)
     clock.advance(services.settings.step_up_lifetime)
     late = step_up.confirm_second_factor(services, token=token, user_id=owner.user_id, code=next_code(services, clock, owner.secret))
-    assert late.message == NEEDS_WALLET_FIRST and not step_up.is_fresh(services, token)
+    assert late.message == NEEDS_WALLET_FIRST and not step_up.is_fresh(services, token, owner.user_id)
 
 
 def assert_still_needs_wallet(services: Services, clock: FixedClock, token: str, owner: Enrolled) -> None:
     result = step_up.confirm_second_factor(services, token=token, user_id=owner.user_id, code=next_code(services, clock, owner.secret))
     assert result.message == NEEDS_WALLET_FIRST
-    assert not step_up.is_fresh(services, token)
+    assert not step_up.is_fresh(services, token, owner.user_id)
 
 
 def test_a_reauth_signature_by_another_key_is_refused(
@@ -296,4 +296,18 @@ def test_a_wallet_signature_for_another_users_session_does_not_count(
     )
     owner_token = full_session(services, owner.user_id)
     assert_still_needs_wallet(services, clock, owner_token, owner)
-    assert not step_up.is_fresh(services, token)
+    assert not step_up.is_fresh(services, token, owner.user_id)
+
+
+def test_freshness_is_only_for_a_live_full_session_of_that_user(
+    services: Services, clock: FixedClock, user: Enrolled, token: str, make_user: Callable[..., int]
+) -> None:
+    other_user = make_user()
+    assert step_up.confirm_second_factor(services, token=token, user_id=user.user_id, code=next_code(services, clock, user.secret)).ok
+    assert step_up.is_fresh(services, token, user.user_id)
+    assert not step_up.is_fresh(services, token, other_user)  # someone else's id with this token
+    # A first-factor-only session cannot be made fresh at all.
+    ticket = flows.start_session_handoff(services, user_id=user.user_id, factor_level=sessions.FIRST_FACTOR, remember=False, next_path="/")
+    pending = flows.claim_session(services, ticket=ticket.ticket, bind=ticket.bind, ip=None, user_agent=None).token
+    refused = step_up.confirm_second_factor(services, token=pending, user_id=user.user_id, code=next_code(services, clock, user.secret))
+    assert refused.message == step_up.SIGN_IN_AGAIN and not step_up.is_fresh(services, pending, user.user_id)
