@@ -56,3 +56,12 @@ def test_no_wallet_leads_to_install_help(page, base_url):
     expect(page.get_by_role("link", name="MetaMask")).to_be_visible()
     page.get_by_role("button", name="Check again").click()
     expect(page.get_by_role("alert")).to_have_text("Still no wallet found in this browser.")
+
+
+def test_switching_accounts_while_signing_shows_a_retry(page, base_url, wallet):
+    wallet.switch_while_signing = True
+    wallet_sign_in(page, base_url)
+    expect(page.get_by_role("alert")).to_contain_text("You switched accounts in your wallet while signing.")
+    wallet.switch_while_signing = False
+    page.get_by_role("button", name="Try again").click()
+    expect(page).to_have_url(SCAN)

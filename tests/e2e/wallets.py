@@ -13,6 +13,7 @@ PROVIDER_JS = """
   const provider = {
     request: async ({method, params}) => {
       const answer = await window.fdTestWallet(method, params || []);
+      if (answer && answer.emit) (listeners[answer.emit[0]] || []).forEach((fn) => fn(answer.emit[1]));
       if (answer && answer.error) {
         const err = new Error(answer.error.message); err.code = answer.error.code; throw err;
       }
@@ -40,6 +41,7 @@ class TestWallet:
         self.account = Account.create()
         self.chain_id = chain_id
         self.decline = False
+        self.switch_while_signing = False
         self.signed: list[str] = []
 
     @property
@@ -58,7 +60,10 @@ class TestWallet:
             assert address.lower() == self.address.lower()
             signed = self.account.sign_message(encode_defunct(hexstr=message_hex))
             self.signed.append(bytes.fromhex(message_hex[2:]).decode())
-            return {"result": signed.signature.to_0x_hex()}
+            answer = {"result": signed.signature.to_0x_hex()}
+            if self.switch_while_signing:  # the person picks another account while the request is open
+                answer["emit"] = ["accountsChanged", [Account.create().address]]
+            return answer
         return {"error": {"code": 4200, "message": f"{method} is not supported"}}
 
     def install(self, page) -> None:

@@ -127,3 +127,15 @@ def test_production_without_chains_refuses_wallet_sign_in(services: Services) ->
     finally:
         services.settings.mode = "demo"
     assert "not set up" in challenge.error
+
+
+def test_sign_out_kills_the_tabs_unsigned_challenges(demo_services: Services) -> None:
+    from fuzzydice.wallet.challenges import forget_tab_challenges
+
+    account = Account.create()
+    mine, theirs = begin(demo_services, account), begin(demo_services, account, binding="other-tab")
+    assert forget_tab_challenges(demo_services, TAB) == 1
+    assert flows.complete_sign_in(demo_services, nonce=mine.nonce, signature=sign(account, mine.message), binding=TAB).user_id is None
+    assert flows.complete_sign_in(
+        demo_services, nonce=theirs.nonce, signature=sign(account, theirs.message), binding="other-tab"
+    ).user_id
