@@ -38,6 +38,32 @@ _STATUS_TEXT = {
 }
 
 
+async def challenge_from_connect(
+    result: object, *, origin: str, binding: str, purpose: str = "sign_in", user_id: int | None = None
+) -> tuple[str, wallet_flows.Challenge]:
+    """From the connect script's answer to a stored challenge: (address, challenge); `challenge.error` says what failed."""
+    result = result if isinstance(result, dict) else {}
+    if result.get("error"):
+        message = wallet_scripts.wallet_error_message(str(result["error"]), str(result.get("message", "")))
+        return "", wallet_flows.Challenge(error=message)
+    try:
+        chain_id = int(str(result.get("chainId", "")), 0)
+    except ValueError:
+        return "", wallet_flows.Challenge(error="Your wallet did not say which network it is on. Please try again.")
+    address = str(result.get("address", ""))
+    challenge = await asyncio.to_thread(
+        wallet_flows.begin_sign_in,
+        get_services(),
+        address=address,
+        chain_id=chain_id,
+        origin=origin,
+        binding=binding,
+        purpose=purpose,
+        user_id=user_id,
+    )
+    return address, challenge
+
+
 class WalletSignInState(rx.State):
     """Where a wallet sign-in stands in this tab."""
 
@@ -93,24 +119,12 @@ class WalletSignInState(rx.State):
     @rx.event
     async def connected(self, result: dict):
         """The wallet named its account and chain: build the message and ask for a signature."""
-        result = result if isinstance(result, dict) else {}
-        if result.get("error"):
-            return self._fail(wallet_scripts.wallet_error_message(str(result["error"]), str(result.get("message", ""))))
-        try:
-            chain_id = int(str(result.get("chainId", "")), 0)
-        except ValueError:
-            return self._fail("Your wallet did not say which network it is on. Please try again.")
-        challenge = await asyncio.to_thread(
-            wallet_flows.begin_sign_in,
-            get_services(),
-            address=str(result.get("address", "")),
-            chain_id=chain_id,
-            origin=self.router.headers.origin,
-            binding=self.router.session.client_token,
+        address, challenge = await challenge_from_connect(
+            result, origin=self.router.headers.origin, binding=self.router.session.client_token
         )
         if challenge.error:
             return self._fail(challenge.error)
-        self._nonce, self._address, self.status = challenge.nonce, str(result.get("address", "")), "signing"
+        self._nonce, self._address, self.status = challenge.nonce, address, "signing"
         return rx.call_script(
             wallet_scripts.sign_script(self._wallet_id, challenge.message, self._address),
             callback=WalletSignInState.signed,

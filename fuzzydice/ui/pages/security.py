@@ -12,7 +12,7 @@ from fuzzydice.services import get_services
 from fuzzydice.ui import routes, wallet_scripts
 from fuzzydice.ui.components import form_error, labelled_input, page_card, submit_button
 from fuzzydice.ui.session_state import SessionState
-from fuzzydice.wallet import flows as wallet_flows
+from fuzzydice.ui.wallet_signin import challenge_from_connect
 
 
 class SecurityState(rx.State):
@@ -103,21 +103,11 @@ class SecurityState(rx.State):
     @rx.event
     async def wallet_connected(self, result: dict):
         """Build the message for this account and ask for the signature."""
-        result = result if isinstance(result, dict) else {}
         user_id, _ = await self._ids()
-        if result.get("error") or user_id is None:
-            self.busy = False
-            self.error = wallet_scripts.wallet_error_message(str(result.get("error", "")), str(result.get("message", "")))
+        if user_id is None:
             return
-        try:
-            chain_id = int(str(result.get("chainId", "")), 0)
-        except ValueError:
-            chain_id = -1
-        challenge = await asyncio.to_thread(
-            wallet_flows.begin_sign_in,
-            get_services(),
-            address=str(result.get("address", "")),
-            chain_id=chain_id,
+        address, challenge = await challenge_from_connect(
+            result,
             origin=self.router.headers.origin,
             binding=self.router.session.client_token,
             purpose=self._wallet_purpose,
@@ -127,7 +117,6 @@ class SecurityState(rx.State):
             self.busy, self.error = False, challenge.error
             return
         self._nonce = challenge.nonce
-        address = str(result.get("address", ""))
         return rx.call_script(
             wallet_scripts.sign_script(self._wallet_id, challenge.message, address), callback=SecurityState.wallet_signed_message
         )
