@@ -29,11 +29,11 @@ def link_wallet(services: Services, *, token: str, user_id: int, nonce: str, sig
     """Attach the wallet that signed a `link` message; returns an error message or ''."""
     if not is_fresh(services, token, user_id):
         return NOT_FRESH
-    address, challenge_user, error = wallet_flows.verify_signature(
-        services, nonce=nonce, signature=signature, binding=binding, purpose="link"
+    address, error = wallet_flows.verify_signature(
+        services, nonce=nonce, signature=signature, binding=binding, purpose="link", user_id=user_id
     )
-    if error or challenge_user != user_id:
-        return error or wallet_flows.SIGN_IN_FAILED
+    if error:
+        return error
     with services.db() as session:
         try:
             changed = session.execute(

@@ -42,11 +42,11 @@ def confirm_wallet(services: Services, *, token: str, user_id: int, nonce: str, 
     """A wallet user signed a fresh `reauth` message; returns an error message or ''."""
     if not _full_session_of(_session_row(services, token), user_id, services.clock.now()):
         return SIGN_IN_AGAIN
-    address, challenge_user, error = wallet_flows.verify_signature(
-        services, nonce=nonce, signature=signature, binding=binding, purpose="reauth"
+    address, error = wallet_flows.verify_signature(
+        services, nonce=nonce, signature=signature, binding=binding, purpose="reauth", user_id=user_id
     )
-    if error or challenge_user != user_id:
-        return error or wallet_flows.SIGN_IN_FAILED
+    if error:
+        return error
     with services.db() as session:
         user = session.get(User, user_id)
         if user is None or user.wallet_address != address:

@@ -143,14 +143,24 @@ def _contract_check(services: Services):
     return check
 
 
-def verify_signature(services: Services, *, nonce: str, signature: str, binding: str, purpose: str = "sign_in"):
-    """Consume the challenge and verify its signature; returns (address, user_id of the challenge) or an error."""
+def verify_signature(
+    services: Services, *, nonce: str, signature: str, binding: str, purpose: str = "sign_in", user_id: int | None = None
+) -> tuple[str | None, str]:
+    """Consume the challenge and verify its signature; returns (address, '') or (None, error).
+
+    A challenge counts only for the purpose, tab and (for `link` and `reauth`) the user it was made for.
+    """
     row = _consume(services, nonce or "")
-    if row is None or row.purpose != purpose or not hmac.compare_digest(row.binding_hash, token_hash(binding)):
-        return None, None, SIGN_IN_FAILED
+    if (
+        row is None
+        or row.purpose != purpose
+        or row.user_id != user_id
+        or not hmac.compare_digest(row.binding_hash, token_hash(binding))
+    ):
+        return None, SIGN_IN_FAILED
     now = services.clock.now()
     if now >= row.expires_at:
-        return None, None, EXPIRED
+        return None, EXPIRED
     try:
         message = SiweMessage.parse(row.message)
         parts = urlsplit(message.uri)
@@ -165,10 +175,10 @@ def verify_signature(services: Services, *, nonce: str, signature: str, binding:
             contract_check=_contract_check(services),
         )
     except SiweError:
-        return None, None, SIGN_IN_FAILED
+        return None, SIGN_IN_FAILED
     if address != row.address:
-        return None, None, SIGN_IN_FAILED
-    return address, row.user_id, ""
+        return None, SIGN_IN_FAILED
+    return address, ""
 
 
 def complete_sign_in(services: Services, *, nonce: str, signature: str, binding: str) -> WalletSignIn:
@@ -176,7 +186,7 @@ def complete_sign_in(services: Services, *, nonce: str, signature: str, binding:
 
     An unknown address and a known one with a bad signature get the same answer.
     """
-    address, _, error = verify_signature(services, nonce=nonce, signature=signature, binding=binding)
+    address, error = verify_signature(services, nonce=nonce, signature=signature, binding=binding)
     if error:
         return WalletSignIn(error=error)
     now = services.clock.now()
