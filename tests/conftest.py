@@ -183,3 +183,21 @@ def checkpw_calls(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
 
     monkeypatch.setattr(passwords.bcrypt, "checkpw", spy)
     return calls
+
+
+def full_session(services: Services, user_id: int) -> str:
+    """A session with both factors done, through the real hand-off (ticket, then claim); returns its token."""
+    from fuzzydice.auth.sessions import FULL
+
+    ticket = flows.start_session_handoff(services, user_id=user_id, factor_level=FULL, remember=False, next_path="/user/home")
+    claimed = flows.claim_session(services, ticket=ticket.ticket, bind=ticket.bind, ip="203.0.113.10", user_agent="test")
+    assert claimed is not None
+    return claimed.token
+
+
+def next_totp_code(services: Services, clock: FixedClock, secret: str) -> str:
+    """A code of `secret` for a TOTP step no code was accepted at yet (the clock moves one step on)."""
+    import pyotp
+
+    clock.advance(services.settings.totp_period)
+    return pyotp.TOTP(secret).at(clock.now())

@@ -9,35 +9,23 @@ from collections.abc import Callable
 
 import pytest
 
-from fuzzydice.auth import factor_changes, sessions, step_up
+from fuzzydice.auth import factor_changes, step_up
 from fuzzydice.auth.step_up import NOT_FRESH
 from fuzzydice.clock import FixedClock
 from fuzzydice.mfa import flows as mfa_flows
 from fuzzydice.mfa.flows import Enrolment, SecondStepResult
 from fuzzydice.services import Services
 from tests.mfa.conftest import Enrolled, code_at, enrol, raw, wrong_code
+from tests.conftest import full_session, next_totp_code
 
 
-def full_session(services: Services, user_id: int) -> str:
-    """A session with both factors done, as after a complete sign-in."""
-    with services.db() as session:
-        token = sessions.create_session(
-            session, user_id=user_id, factor_level=sessions.FULL, remember=False,
-            now=services.clock.now(), settings=services.settings,
-        )
-        session.commit()
-    return token
 
 
-def next_code(services: Services, clock: FixedClock, secret: str) -> str:
-    """A code of `secret` for a TOTP step no code was accepted at yet (the clock moves one step)."""
-    clock.advance(services.settings.totp_period)
-    return code_at(services, secret)
 
 
 def totp_works(services: Services, clock: FixedClock, user_id: int, secret: str) -> bool:
     """Whether a fresh code of `secret` passes the sign-in second step now."""
-    return mfa_flows.verify_second_step(services, user_id, next_code(services, clock, secret)).ok
+    return mfa_flows.verify_second_step(services, user_id, next_totp_code(services, clock, secret)).ok
 
 
 def backup_works(services: Services, user_id: int, code: str) -> bool:
@@ -56,7 +44,7 @@ def token(services: Services, user: Enrolled) -> str:
 
 def make_fresh(services: Services, clock: FixedClock, user: Enrolled, token: str) -> None:
     result = step_up.confirm_second_factor(
-        services, token=token, user_id=user.user_id, code=next_code(services, clock, user.secret)
+        services, token=token, user_id=user.user_id, code=next_totp_code(services, clock, user.secret)
     )
     assert result.ok, result
     assert step_up.is_fresh(services, token, user.user_id)

@@ -14,14 +14,14 @@ from eth_account import Account
 from eth_account.messages import encode_defunct
 from eth_account.signers.local import LocalAccount
 
-from fuzzydice.auth import flows, identities, sessions, step_up
+from fuzzydice.auth import flows, identities, step_up
 from fuzzydice.auth.identities import EMAIL_TAKEN, LAST_IDENTITY, WALLET_TAKEN
 from fuzzydice.auth.step_up import NOT_FRESH
 from fuzzydice.clock import FixedClock
 from fuzzydice.models import User
 from fuzzydice.services import Services
 from fuzzydice.wallet import flows as wallet_flows
-from tests.conftest import STRONG_PASSWORD
+from tests.conftest import STRONG_PASSWORD, full_session
 from tests.mfa.conftest import code_at, enrol
 
 ORIGIN = "http://127.0.0.1:3000"
@@ -42,14 +42,6 @@ class Person:
     email: str | None = None
 
 
-def full_session(services: Services, user_id: int) -> str:
-    with services.db() as session:
-        token = sessions.create_session(
-            session, user_id=user_id, factor_level=sessions.FULL, remember=False,
-            now=services.clock.now(), settings=services.settings,
-        )
-        session.commit()
-    return token
 
 
 def sign(account: LocalAccount, text: str) -> str:

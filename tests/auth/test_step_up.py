@@ -22,27 +22,15 @@ from fuzzydice.mfa.flows import SecondStepResult
 from fuzzydice.services import Services
 from fuzzydice.wallet import flows as wallet_flows
 from tests.mfa.conftest import Enrolled, code_at, enrol, raw, wrong_code
+from tests.conftest import full_session, next_totp_code
 
 ORIGIN = "http://127.0.0.1:3000"
 TAB = "tab-token-1"
 CHAIN = 31337  # the demo chain of the test settings
 
 
-def full_session(services: Services, user_id: int) -> str:
-    """A session with both factors done, through the real hand-off (ticket, then claim)."""
-    ticket = flows.start_session_handoff(
-        services, user_id=user_id, factor_level=sessions.FULL, remember=False, next_path="/user/security"
-    )
-    claimed = flows.claim_session(services, ticket=ticket.ticket, bind=ticket.bind, ip="203.0.113.10", user_agent="test")
-    assert claimed is not None
-    assert flows.current_session(services, claimed.token).is_full
-    return claimed.token
 
 
-def next_code(services: Services, clock: FixedClock, secret: str) -> str:
-    """A code for a TOTP step no code was accepted at yet (the clock moves one step on)."""
-    clock.advance(services.settings.totp_period)
-    return code_at(services, secret)
 
 
 def sign(account: LocalAccount, text: str) -> str:
@@ -115,7 +103,7 @@ def test_five_failures_lock_and_the_locked_answer_looks_like_a_wrong_code(
     assert [a.attempts_left for a in answers] == [4, 3, 2, 1, 0]
     last = answers[-1]
     # Locked: a right TOTP code and a right backup code get exactly the answer of a wrong one.
-    right = step_up.confirm_second_factor(services, token=token, user_id=user.user_id, code=next_code(services, clock, user.secret))
+    right = step_up.confirm_second_factor(services, token=token, user_id=user.user_id, code=next_totp_code(services, clock, user.secret))
     backup = step_up.confirm_second_factor(
         services, token=token, user_id=user.user_id, code=user.backup_codes[1], method="backup"
     )
@@ -124,7 +112,7 @@ def test_five_failures_lock_and_the_locked_answer_looks_like_a_wrong_code(
     )
     assert not step_up.is_fresh(services, token, user.user_id)
     # The lock is the account's second-step lock: signing in is locked too.
-    assert not mfa_flows.verify_second_step(services, user.user_id, next_code(services, clock, user.secret)).ok
+    assert not mfa_flows.verify_second_step(services, user.user_id, next_totp_code(services, clock, user.secret)).ok
     # The backup code tried during the lock was not used up.
     assert mfa_flows.remaining_backup_codes(services, user.user_id) == services.settings.backup_code_count
 
@@ -133,7 +121,7 @@ def test_a_right_code_makes_this_session_fresh_for_exactly_the_step_up_lifetime(
     services: Services, clock: FixedClock, user: Enrolled, token: str
 ) -> None:
     assert services.settings.step_up_lifetime == timedelta(minutes=5)
-    result = step_up.confirm_second_factor(services, token=token, user_id=user.user_id, code=next_code(services, clock, user.secret))
+    result = step_up.confirm_second_factor(services, token=token, user_id=user.user_id, code=next_totp_code(services, clock, user.secret))
     assert result == SecondStepResult(True)
     assert step_up.is_fresh(services, token, user.user_id)
     assert identities.overview(services, token=token, user_id=user.user_id)["fresh"]
@@ -151,7 +139,7 @@ def test_the_code_of_the_enrolment_step_is_not_replayed(services: Services, user
 
 
 def test_an_accepted_code_is_not_accepted_again(services: Services, clock: FixedClock, user: Enrolled, token: str) -> None:
-    code = next_code(services, clock, user.secret)
+    code = next_totp_code(services, clock, user.secret)
     assert step_up.confirm_second_factor(services, token=token, user_id=user.user_id, code=code).ok
     other = full_session(services, user.user_id)
     assert not step_up.confirm_second_factor(services, token=other, user_id=user.user_id, code=code).ok
@@ -172,7 +160,7 @@ def test_freshness_belongs_to_the_session_that_gave_the_code(
     services: Services, clock: FixedClock, user: Enrolled, token: str
 ) -> None:
     other = full_session(services, user.user_id)
-    assert step_up.confirm_second_factor(services, token=token, user_id=user.user_id, code=next_code(services, clock, user.secret)).ok
+    assert step_up.confirm_second_factor(services, token=token, user_id=user.user_id, code=next_totp_code(services, clock, user.secret)).ok
     assert step_up.is_fresh(services, token, user.user_id)
     assert not step_up.is_fresh(services, other, user.user_id)
     # Signing out ends it with the session.
@@ -185,7 +173,7 @@ def test_a_code_of_one_user_does_not_freshen_another_users_session(
 ) -> None:
     mallory = enrol(services, make_user())
     # Mallory's right code sent with Ada's session token: Ada's session stays as it was.
-    step_up.confirm_second_factor(services, token=token, user_id=mallory.user_id, code=next_code(services, clock, mallory.secret))
+    step_up.confirm_second_factor(services, token=token, user_id=mallory.user_id, code=next_totp_code(services, clock, mallory.secret))
     assert not step_up.is_fresh(services, token, user.user_id)
 
 
@@ -203,7 +191,7 @@ def test_a_wallet_account_needs_a_signature_before_the_code(
     account, owner = wallet
     token = full_session(services, owner.user_id)
     assert step_up.needs_wallet_signature(services, owner.user_id)
-    code = next_code(services, clock, owner.secret)
+    code = next_totp_code(services, clock, owner.secret)
     assert step_up.confirm_second_factor(services, token=token, user_id=owner.user_id, code=code) == SecondStepResult(
         False, NEEDS_WALLET_FIRST
     )
@@ -229,15 +217,15 @@ def test_the_wallet_signature_runs_out_and_belongs_to_its_session(
     account, owner = wallet
     token, other = full_session(services, owner.user_id), full_session(services, owner.user_id)
     assert confirm_wallet(services, token, owner.user_id, account, challenge(services, account, "reauth", owner.user_id)) == ""
-    refused = step_up.confirm_second_factor(services, token=other, user_id=owner.user_id, code=next_code(services, clock, owner.secret))
+    refused = step_up.confirm_second_factor(services, token=other, user_id=owner.user_id, code=next_totp_code(services, clock, owner.secret))
     assert refused.message == NEEDS_WALLET_FIRST and not step_up.is_fresh(services, other, owner.user_id)
     clock.advance(services.settings.step_up_lifetime)
-    late = step_up.confirm_second_factor(services, token=token, user_id=owner.user_id, code=next_code(services, clock, owner.secret))
+    late = step_up.confirm_second_factor(services, token=token, user_id=owner.user_id, code=next_totp_code(services, clock, owner.secret))
     assert late.message == NEEDS_WALLET_FIRST and not step_up.is_fresh(services, token, owner.user_id)
 
 
 def assert_still_needs_wallet(services: Services, clock: FixedClock, token: str, owner: Enrolled) -> None:
-    result = step_up.confirm_second_factor(services, token=token, user_id=owner.user_id, code=next_code(services, clock, owner.secret))
+    result = step_up.confirm_second_factor(services, token=token, user_id=owner.user_id, code=next_totp_code(services, clock, owner.secret))
     assert result.message == NEEDS_WALLET_FIRST
     assert not step_up.is_fresh(services, token, owner.user_id)
 
@@ -303,11 +291,11 @@ def test_freshness_is_only_for_a_live_full_session_of_that_user(
     services: Services, clock: FixedClock, user: Enrolled, token: str, make_user: Callable[..., int]
 ) -> None:
     other_user = make_user()
-    assert step_up.confirm_second_factor(services, token=token, user_id=user.user_id, code=next_code(services, clock, user.secret)).ok
+    assert step_up.confirm_second_factor(services, token=token, user_id=user.user_id, code=next_totp_code(services, clock, user.secret)).ok
     assert step_up.is_fresh(services, token, user.user_id)
     assert not step_up.is_fresh(services, token, other_user)  # someone else's id with this token
     # A first-factor-only session cannot be made fresh at all.
     ticket = flows.start_session_handoff(services, user_id=user.user_id, factor_level=sessions.FIRST_FACTOR, remember=False, next_path="/")
     pending = flows.claim_session(services, ticket=ticket.ticket, bind=ticket.bind, ip=None, user_agent=None).token
-    refused = step_up.confirm_second_factor(services, token=pending, user_id=user.user_id, code=next_code(services, clock, user.secret))
+    refused = step_up.confirm_second_factor(services, token=pending, user_id=user.user_id, code=next_totp_code(services, clock, user.secret))
     assert refused.message == step_up.SIGN_IN_AGAIN and not step_up.is_fresh(services, pending, user.user_id)
