@@ -1,8 +1,8 @@
-"""Changes to the second factor itself; each needs a fresh second factor (see step_up)."""
+"""Changes to the second factor itself; each needs a fresh second factor and ends the user's other sessions."""
 
 from __future__ import annotations
 
-from fuzzydice.auth.step_up import NOT_FRESH, is_fresh
+from fuzzydice.auth.step_up import NOT_FRESH, end_other_sessions, is_fresh
 from fuzzydice.mfa import flows as mfa_flows
 from fuzzydice.mfa.flows import Enrolment, SecondStepResult
 from fuzzydice.services import Services
@@ -19,7 +19,10 @@ def finish_reenrolment(services: Services, *, token: str, user_id: int, code: st
     """Confirm the new secret with a code from it; the old secret dies."""
     if not is_fresh(services, token, user_id):
         return SecondStepResult(False, NOT_FRESH)
-    return mfa_flows.activate_totp(services, user_id, code)
+    result = mfa_flows.activate_totp(services, user_id, code)
+    if result.ok:
+        end_other_sessions(services, token=token, user_id=user_id)
+    return result
 
 
 def new_backup_codes(services: Services, *, token: str, user_id: int) -> str:
@@ -27,4 +30,5 @@ def new_backup_codes(services: Services, *, token: str, user_id: int) -> str:
     if not is_fresh(services, token, user_id):
         return NOT_FRESH
     mfa_flows.regenerate_backup_codes(services, user_id)
+    end_other_sessions(services, token=token, user_id=user_id)
     return ""

@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from fuzzydice.auth import identity
 from fuzzydice.auth.passwords import check_new_password
-from fuzzydice.auth.step_up import NOT_FRESH, is_fresh
+from fuzzydice.auth.step_up import NOT_FRESH, end_other_sessions, is_fresh
 from fuzzydice.models import User
 from fuzzydice.services import Services
 from fuzzydice.wallet import flows as wallet_flows
@@ -42,7 +42,10 @@ def link_wallet(services: Services, *, token: str, user_id: int, nonce: str, sig
             session.commit()
         except IntegrityError:
             return WALLET_TAKEN
-    return "" if changed else "This account already has a wallet: unlink it first."
+    if not changed:
+        return "This account already has a wallet: unlink it first."
+    end_other_sessions(services, token=token, user_id=user_id)
+    return ""
 
 
 def add_password(services: Services, *, token: str, user_id: int, email: str, password: str) -> dict[str, str]:
@@ -72,7 +75,10 @@ def add_password(services: Services, *, token: str, user_id: int, email: str, pa
             session.commit()
         except IntegrityError:
             return {"email": EMAIL_TAKEN}
-    return {} if added else {"form": HAS_PASSWORD}
+    if not added:
+        return {"form": HAS_PASSWORD}
+    end_other_sessions(services, token=token, user_id=user_id)
+    return {}
 
 
 def _unlink(services: Services, token: str, user_id: int, values: dict, keeps) -> str:
@@ -81,7 +87,10 @@ def _unlink(services: Services, token: str, user_id: int, values: dict, keeps) -
     with services.db() as session:
         changed = session.execute(sa.update(_users).where(_users.c.id == user_id, keeps).values(**values)).rowcount
         session.commit()
-    return "" if changed else LAST_IDENTITY
+    if not changed:
+        return LAST_IDENTITY
+    end_other_sessions(services, token=token, user_id=user_id)
+    return ""
 
 
 def unlink_wallet(services: Services, *, token: str, user_id: int) -> str:

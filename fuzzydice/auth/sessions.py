@@ -149,3 +149,14 @@ def delete_expired_sessions(session: Session, now: datetime) -> int:
     ).rowcount
     session.commit()
     return count
+
+
+def revoke_other_sessions(session: Session, user_id: int, keep_token: str | None) -> int:
+    """End every session of `user_id` but the one of `keep_token` (after a change of factors or identities)."""
+    table = AuthSession.__table__
+    keep = token_hash(keep_token) if keep_token else ""
+    count = session.execute(
+        sa.delete(table).where(table.c.user_id == user_id, table.c.token_hash != keep)
+    ).rowcount
+    session.commit()
+    return count

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from fuzzydice.auth.sessions import FULL
+from fuzzydice.auth.sessions import FULL, revoke_other_sessions
 from fuzzydice.auth.tokens import token_hash
 from fuzzydice.mfa import flows as mfa_flows
 from fuzzydice.mfa.flows import SecondStepResult
@@ -99,3 +99,9 @@ def is_fresh(services: Services, token: str | None, user_id: int) -> bool:
     row = _session_row(services, token)
     now = services.clock.now()
     return _full_session_of(row, user_id, now) and bool(row.fresh_until and row.fresh_until > now)
+
+
+def end_other_sessions(services: Services, *, token: str, user_id: int) -> int:
+    """After a sensitive change, every other session of the user ends (checklist: sessions must not survive it)."""
+    with services.db() as session:
+        return revoke_other_sessions(session, user_id, token)

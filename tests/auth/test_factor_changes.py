@@ -12,6 +12,7 @@ import pytest
 from fuzzydice.auth import factor_changes, step_up
 from fuzzydice.auth.step_up import NOT_FRESH
 from fuzzydice.clock import FixedClock
+from fuzzydice.auth import flows
 from fuzzydice.mfa import flows as mfa_flows
 from fuzzydice.mfa.flows import Enrolment, SecondStepResult
 from fuzzydice.services import Services
@@ -156,3 +157,11 @@ def test_new_backup_codes_kill_every_old_code(services: Services, clock: FixedCl
     assert backup_works(services, user.user_id, raw(new_codes[1]))
     # The authenticator itself is untouched.
     assert totp_works(services, clock, user.user_id, user.secret)
+
+
+def test_a_change_of_factors_ends_the_other_sessions(services: Services, clock: FixedClock, user: Enrolled) -> None:
+    here, elsewhere = full_session(services, user.user_id), full_session(services, user.user_id)
+    make_fresh(services, clock, user, here)
+    assert factor_changes.new_backup_codes(services, token=here, user_id=user.user_id) == ""
+    assert flows.current_session(services, elsewhere) is None  # signed out everywhere else
+    assert flows.current_session(services, here) is not None  # but not here

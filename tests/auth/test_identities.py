@@ -21,7 +21,7 @@ from fuzzydice.clock import FixedClock
 from fuzzydice.models import User
 from fuzzydice.services import Services
 from fuzzydice.wallet import flows as wallet_flows
-from tests.conftest import STRONG_PASSWORD, full_session
+from tests.conftest import STRONG_PASSWORD, full_session, next_totp_code
 from tests.mfa.conftest import code_at, enrol
 
 ORIGIN = "http://127.0.0.1:3000"
@@ -339,3 +339,23 @@ def test_overview_reports_identities_and_freshness(
     assert identities.overview(services, token=wallet_person.token, user_id=wallet_person.user_id)["fresh"]
     clock.advance(services.settings.step_up_lifetime)
     assert not identities.overview(services, token=wallet_person.token, user_id=wallet_person.user_id)["fresh"]
+
+
+def test_a_change_of_identities_ends_the_other_sessions(services: Services, clock: FixedClock, make_user) -> None:
+    person = enrol(services, make_user())
+    here, elsewhere = full_session(services, person.user_id), full_session(services, person.user_id)
+    code = next_totp_code(services, clock, person.secret)
+    assert step_up.confirm_second_factor(services, token=here, user_id=person.user_id, code=code).ok
+    assert identities.unlink_password(services, token=here, user_id=person.user_id) == identities.LAST_IDENTITY
+    assert flows.current_session(services, elsewhere) is not None  # nothing changed, nobody signed out
+    account = Account.create()
+    issued = wallet_flows.begin_sign_in(
+        services, address=account.address, chain_id=31337, origin="http://127.0.0.1:3000", binding="tab",
+        purpose="link", user_id=person.user_id,
+    )
+    signature = account.sign_message(encode_defunct(text=issued.message)).signature.to_0x_hex()
+    assert identities.link_wallet(
+        services, token=here, user_id=person.user_id, nonce=issued.nonce, signature=signature, binding="tab"
+    ) == ""
+    assert flows.current_session(services, elsewhere) is None
+    assert flows.current_session(services, here) is not None

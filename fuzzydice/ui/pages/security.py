@@ -137,7 +137,7 @@ class SecurityState(rx.State):
         }
         if self._wallet_purpose == "link":
             error = await asyncio.to_thread(identities.link_wallet, get_services(), **args)
-            message = "Wallet linked: you can now sign in with it too."
+            message = "Wallet linked: you can now sign in with it too. Other sessions were signed out."
         else:
             error = await asyncio.to_thread(step_up.confirm_wallet, get_services(), **args)
             self.wallet_signed = not error
@@ -188,17 +188,17 @@ class SecurityState(rx.State):
             self.error = result.message
             return
         self.reenrol_qr = self.reenrol_key = ""
-        self.error, self.notice = "", "New authenticator set up. The old one no longer works."
+        self.error, self.notice = "", "New authenticator set up. The old one no longer works; other sessions were signed out."
 
     @rx.event
     async def unlink_wallet(self):
         """Remove the wallet identity."""
-        await self._change(identities.unlink_wallet, "Wallet unlinked.")
+        await self._change(identities.unlink_wallet, "Wallet unlinked. Other sessions were signed out.")
 
     @rx.event
     async def unlink_password(self):
         """Remove the email and password identity."""
-        await self._change(identities.unlink_password, "Email and password removed.")
+        await self._change(identities.unlink_password, "Email and password removed. Other sessions were signed out.")
 
     @rx.event
     async def add_password(self, form: dict):
@@ -213,7 +213,7 @@ class SecurityState(rx.State):
         self.email_error, self.password_error = errors.get("email", ""), errors.get("password", "")
         self.error = errors.get("form", "")
         if not errors:
-            self.notice = "Email and password added: you can now sign in with them too."
+            self.notice = "Email and password added: you can now sign in with them too. Other sessions were signed out."
         await self._refresh()
 
 
