@@ -21,7 +21,7 @@ def test_wallet_sign_in_enrols_then_signs_in_again(page, base_url, app_clock, wa
     assert message.startswith(f"{host} wants you to sign in with your Ethereum account:\n{wallet.address}\n")
     assert "\nChain ID: 31337\n" in message and re.search(r"\nNonce: [A-Za-z0-9]{16,}\n", message)
     person = enrol(page, Person(email=""), app_clock)
-    expect(page.get_by_text(f"{wallet.address[:6]}…{wallet.address[-4:]}")).to_be_visible()
+    expect(page.get_by_text(f"Signed in as {wallet.address[:6]}…{wallet.address[-4:]}", exact=True)).to_be_visible()
 
     sign_out(page)
     wallet_sign_in(page, base_url)

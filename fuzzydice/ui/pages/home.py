@@ -30,7 +30,11 @@ class HomeState(rx.State):
 def home_page() -> rx.Component:
     """The signed-in home page."""
     return page_card(
-        rx.text("Signed in as ", rx.text.strong(SessionState.user_name), " ", rx.text.span("(", SessionState.user_email, ")")),
+        rx.text(
+            "Signed in as ",
+            rx.text.strong(SessionState.user_name),
+            rx.cond(SessionState.user_email != "", rx.text.span(" (", SessionState.user_email, ")")),
+        ),
         rx.text(
             "Last sign-in: ",
             rx.cond(SessionState.last_sign_in != "", SessionState.last_sign_in, "this is your first sign-in"),
