@@ -12,12 +12,15 @@ import statistics
 import sys
 import time
 import uuid
-from datetime import datetime, timezone
 from pathlib import Path
 
 from playwright.sync_api import expect, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.results import record  # noqa: E402
+
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 PASSWORD = "velvet orbit canyon 7 lantern"
@@ -48,11 +51,9 @@ def main(base: str) -> None:
         browser.close()
     line = (
         f"- browser sign-in, click to home page shown ({base}, {RUNS} runs): median {statistics.median(times) * 1000:.0f} ms "
-        f"(min {min(times) * 1000:.0f}, max {max(times) * 1000:.0f}) — {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC"
+        f"(min {min(times) * 1000:.0f}, max {max(times) * 1000:.0f})"
     )
-    print(line)
-    with open(ROOT / "bench" / "results.md", "a", encoding="utf-8") as out:
-        out.write(line + "\n\n")
+    record(line)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ sys.path.insert(0, str(ROOT))
 from alembic import command  # noqa: E402
 from alembic.config import Config  # noqa: E402
 
+from bench.results import record  # noqa: E402
 from fuzzydice.auth import flows  # noqa: E402
 from fuzzydice.services import build_services  # noqa: E402
 from fuzzydice.settings import Settings  # noqa: E402
@@ -95,10 +96,7 @@ def main() -> None:
             f"bcrypt ceiling {ceiling:.1f}/s (cores / one sign-in) = {throughput / ceiling:.0%}",
             f"- event-loop lag during the storm: p95 {lag_p95 * 1000:.1f} ms, max {lag_max * 1000:.1f} ms",
         ]
-        text = "\n".join(lines)
-        print(text)
-        with open(ROOT / "bench" / "results.md", "a", encoding="utf-8") as out:
-            out.write(text + "\n\n")
+        record("\n".join(lines))
 
 
 if __name__ == "__main__":

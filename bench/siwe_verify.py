@@ -17,6 +17,7 @@ sys.path.insert(0, str(ROOT))
 from eth_account import Account  # noqa: E402
 from eth_account.messages import encode_defunct  # noqa: E402
 
+from bench.results import record  # noqa: E402
 from fuzzydice.siwe import SiweMessage, new_nonce, verify_message  # noqa: E402
 
 RUNS = 200
@@ -39,11 +40,9 @@ def main() -> None:
         times.append(time.perf_counter() - start)
     line = (
         f"- verify one SIWE signature (parse + EIP-191 recovery + checks): median {statistics.median(times) * 1000:.2f} ms "
-        f"of {RUNS} (max {max(times) * 1000:.2f}) — {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC"
+        f"of {RUNS} (max {max(times) * 1000:.2f})"
     )
-    print(line)
-    with open(ROOT / "bench" / "results.md", "a", encoding="utf-8") as out:
-        out.write(line + "\n\n")
+    record(line)
 
 
 if __name__ == "__main__":

@@ -192,8 +192,12 @@ def pending_session_expired(services: Services, token: str | None) -> bool:
         return sessions.expired_before_second_step(session, token, services.clock.now())
 
 
-def sign_out(services: Services, token: str | None) -> bool:
-    """End the session of `token` at once; True if there was one."""
+def sign_out(services: Services, token: str | None, *, tab: str | None = None) -> bool:
+    """End the session of `token` at once (and the unsigned wallet challenges of `tab`); True if there was one."""
+    from fuzzydice.wallet.challenges import forget_tab_challenges
+
+    if tab:
+        forget_tab_challenges(services, tab)
     with services.db() as session:
         return sessions.revoke_session(session, token)
 

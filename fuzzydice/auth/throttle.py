@@ -12,9 +12,9 @@ import hashlib
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from fuzzydice.db import increment_counter
 from fuzzydice.models import SignInThrottle, User
 from fuzzydice.settings import Settings
 
@@ -46,30 +46,14 @@ def retry_after(session: Session, key: str, ip: str, now: datetime) -> timedelta
 def record_failure(session: Session, key: str, ip: str, now: datetime, settings: Settings) -> int:
     """Count one failure for (key, ip) atomically and set its backoff; return the new count."""
     table = SignInThrottle.__table__
-    for _ in range(3):
-        failures = session.execute(
-            sa.update(table)
-            .where(table.c.account_key == key, table.c.ip == ip)
-            .values(failures=table.c.failures + 1, updated_at=now)
-            .returning(table.c.failures)
-        ).scalar_one_or_none()
-        if failures is None:
-            try:
-                with session.begin_nested():
-                    session.execute(sa.insert(table).values(account_key=key, ip=ip, failures=1, updated_at=now))
-                failures = 1
-            except IntegrityError:
-                continue  # another worker inserted it first: count on its row
-        delay = backoff_delay(failures, settings)
-        if delay:
-            session.execute(
-                sa.update(table)
-                .where(table.c.account_key == key, table.c.ip == ip)
-                .values(blocked_until=now + delay)
-            )
-        session.commit()
-        return failures
-    raise RuntimeError("could not record a sign-in failure")
+    failures = increment_counter(session, table, {"account_key": key, "ip": ip}, "failures", also_set={"updated_at": now})
+    delay = backoff_delay(failures, settings)
+    if delay:
+        session.execute(
+            sa.update(table).where(table.c.account_key == key, table.c.ip == ip).values(blocked_until=now + delay)
+        )
+    session.commit()
+    return failures
 
 
 def clear_failures(session: Session, key: str, ip: str) -> None:

@@ -16,7 +16,6 @@ from fuzzydice.auth import flows
 from fuzzydice.auth.sessions import SessionInfo
 from fuzzydice.services import get_services
 from fuzzydice.ui import browser_scripts
-from fuzzydice.wallet.challenges import forget_tab_challenges
 
 # Set by the app module: tells whether a client token still has a live socket.
 is_connected: Callable[[str], bool] = lambda _token: True
@@ -88,9 +87,9 @@ class SessionState(rx.State):
     @rx.event
     async def sign_out(self):
         """End this browser's session everywhere at once, then expire the cookie."""
-        services = get_services()
-        await asyncio.to_thread(flows.sign_out, services, self._session_token())
-        await asyncio.to_thread(forget_tab_challenges, services, self.router.session.client_token)
+        await asyncio.to_thread(
+            flows.sign_out, get_services(), self._session_token(), tab=self.router.session.client_token
+        )
         self._wipe()
         return rx.call_script(browser_scripts.logout_script(self._api_base()))
 
