@@ -32,6 +32,9 @@ from fuzzydice.settings import Settings  # noqa: E402
 TEST_BCRYPT_COST = 4  # the test profile: bcrypt's minimum, so hashing costs ~1 ms
 STRONG_PASSWORD = "violet kettle drums at noon"
 
+# The app-running fixtures (harness, browser), registered once for every folder that uses them.
+pytest_plugins = ["tests.app_fixtures"]
+
 
 def sqlite_url(path: Path) -> str:
     """The SQLAlchemy URL of a SQLite file."""

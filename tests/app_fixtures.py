@@ -1,4 +1,5 @@
-"""End-to-end fixtures: one production build of the app per session, driven by Playwright.
+"""Fixtures of the tests that run the app (tests/e2e, and attack tests in tests/security): one production
+build of the app per session, driven by Playwright. Loaded once for the whole suite (tests/conftest.py).
 
 The app runs in this pytest process through ``reflex.testing.AppHarnessProd``:
 the backend is a uvicorn server in a thread (its own asyncio loop), the exported
@@ -26,7 +27,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
+E2E_DIR = REPO_ROOT / "tests" / "e2e"
 APP_NAME = "fuzzydice"
 CHROMIUM = os.environ.get("FUZZYDICE_TEST_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -46,13 +48,18 @@ T = TypeVar("T")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark every test under tests/e2e as `e2e` and run them after all other tests.
+    """Mark every test that runs the app (under tests/e2e, or using `app_harness`) as `e2e`; run them last.
 
     The harness changes process-wide state (os.environ, Reflex's env mode and
-    config), so the other tests should not run after it has started.
+    config), so the other tests should not run after it has started. Attack tests
+    in tests/security that need the running app use these fixtures too.
     """
-    here = Path(__file__).parent
-    e2e = [item for item in items if here in Path(str(item.path)).parents]
+    here = E2E_DIR
+
+    def runs_app(item: pytest.Item) -> bool:
+        return here in Path(str(item.path)).parents or "app_harness" in getattr(item, "fixturenames", ())
+
+    e2e = [item for item in items if runs_app(item)]
     for item in e2e:
         item.add_marker(pytest.mark.e2e)
     e2e_ids = {id(item) for item in e2e}
