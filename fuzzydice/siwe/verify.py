@@ -35,6 +35,10 @@ from fuzzydice.siwe.message import SiweMessage
 
 SIGNATURE_BYTES = 65  # r (32) + s (32) + v (1)
 _RECOVERY_IDS = (0, 1, 27, 28)
+# Order of the secp256k1 group. EIP-2: a signature with s > n/2 is the malleable
+# twin (n - s, flipped v) of a low-s one; like the SIWE reference, refuse it.
+SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+SECP256K1_HALF_N = SECP256K1_N // 2
 NONCE_BYTES = 16  # 128 bits, written as 32 hex characters
 
 ContractCheck = Callable[[SiweMessage, bytes, bytes], bool]
@@ -87,6 +91,11 @@ def _recover(text: str, raw: bytes) -> str:
         raise SiweSignatureError(f"the signature has {len(raw)} bytes, not {SIGNATURE_BYTES}")
     if raw[64] not in _RECOVERY_IDS:
         raise SiweSignatureError(f"the recovery byte v={raw[64]} is not one of {_RECOVERY_IDS}")
+    r, s = int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:64], "big")
+    if not 0 < r < SECP256K1_N or not 0 < s < SECP256K1_N:
+        raise SiweSignatureError("the signature's r or s is out of range (zero or not below the curve order)")
+    if s > SECP256K1_HALF_N:
+        raise SiweSignatureError("the signature's s is in the upper half of the curve order (malleable, EIP-2)")
     try:
         return Account.recover_message(encode_defunct(text=text), signature=raw)
     except Exception as exc:  # eth_keys BadSignature, eth_utils ValidationError, ValueError
@@ -98,13 +107,14 @@ def recover_signer(text: str, signature: str | bytes) -> str:
 
     Args:
         text: The exact message text that was signed.
-        signature: 65-byte signature (r, s, v with v in 0, 1, 27, 28), as bytes or hex.
+        signature: 65-byte signature (r, s, v with v in 0, 1, 27, 28), as bytes or hex;
+            0 < r < n and 0 < s <= n/2 (EIP-2 low s: the high-s twin is refused).
 
     Returns:
         The signer's address in EIP-55 checksum form.
 
     Raises:
-        SiweSignatureError: When the signature is malformed or recovers no key.
+        SiweSignatureError: When the signature is malformed, malleable (high s) or recovers no key.
     """
     return _recover(text, signature_bytes(signature))
 
