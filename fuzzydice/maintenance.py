@@ -23,7 +23,9 @@ def delete_expired_rows(services: Services) -> dict[str, int]:
         return {
             "auth_sessions": delete_expired_sessions(session, now),
             "claim_tickets": delete_expired_tickets(session, now),
-            "sign_in_throttles": delete_stale_throttles(session, now - services.settings.throttle_memory),
+            "sign_in_throttles": delete_stale_throttles(
+                session, now - services.settings.throttle_memory, known_since=now - services.settings.known_source_memory
+            ),
             "siwe_challenges": delete_expired_challenges(session, now),
             "rate_limit_windows": delete_old_windows(session, now - timedelta(hours=1)),
         }

@@ -52,8 +52,8 @@ class User(SQLModel, table=True):
     created_at: datetime = Field(sa_column=utc_column())
     last_sign_in_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     previous_sign_in_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
-    consecutive_failures: int = 0
-    locked_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    disabled_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    """Set by an operator (`python -m fuzzydice.admin disable`): the account cannot sign in and its sessions stop."""
     second_factor_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     backup_codes_to_show: str | None = Field(default=None, max_length=2000)
     """Fresh backup codes, encrypted, kept until the user confirms they saved them."""
@@ -128,7 +128,11 @@ class ClaimTicket(SQLModel, table=True):
 
 
 class SignInThrottle(SQLModel, table=True):
-    """Consecutive first-factor failures of one (account, IP) pair and the backoff they earned."""
+    """First-factor attempts of one (account, IP) pair, the backoff they earned, and the pair's last success.
+
+    The row whose `ip` is `*` (`throttle.NEW_SOURCES`) counts the account's failures from sources new to it:
+    the account-wide backoff.
+    """
 
     __tablename__ = "sign_in_throttles"
     __table_args__ = (sa.UniqueConstraint("account_key", "ip", name="uq_throttle_account_ip"),)
@@ -139,6 +143,8 @@ class SignInThrottle(SQLModel, table=True):
     failures: int = 0
     blocked_until: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     updated_at: datetime = Field(sa_column=utc_column(index=True))
+    last_success_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    """When this account last completed its first factor from this IP (a known source is not slowed account-wide)."""
 
 
 class KeyFingerprint(SQLModel, table=True):

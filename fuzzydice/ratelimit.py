@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from fuzzydice.db import increment_counter
@@ -24,6 +25,59 @@ def allow(session: Session, key: str, *, limit: int, window: timedelta, now: dat
     count = increment_counter(session, _table, {"key": key, "window_start": window_start(now, window)}, "count")
     session.commit()
     return count <= limit
+
+
+def time_left(now: datetime, window: timedelta) -> timedelta:
+    """Time until the fixed window that holds `now` ends."""
+    return window_start(now, window) + window - now
+
+
+def count_request(session: Session, key: str, *, limit: int, window: timedelta, now: datetime) -> timedelta | None:
+    """Count one request for `key`: None when allowed, else how long until it may try again."""
+    return None if allow(session, key, limit=limit, window=window, now=now) else time_left(now, window)
+
+
+def reserve(session: Session, key: str, *, limit: int, window: timedelta, now: datetime) -> datetime | None:
+    """Take one of the `limit` slots of `key`'s current window; its start, or None when all are taken.
+
+    One conditional ``UPDATE … WHERE count < limit … RETURNING`` (re-checked after the row
+    lock on PostgreSQL's READ COMMITTED), so racing requests never take more than `limit`;
+    a lost insert race counts on the winner's row. Not committed: part of the caller's transaction.
+    """
+    start = window_start(now, window)
+    take = (
+        sa.update(_table)
+        .where(_table.c.key == key, _table.c.window_start == start, _table.c.count < limit)
+        .values(count=_table.c.count + 1)
+        .returning(_table.c.count)
+    )
+    if session.execute(take).first() is not None:
+        return start
+    if limit < 1:
+        return None
+    try:
+        with session.begin_nested():
+            session.execute(sa.insert(_table).values(key=key, window_start=start, count=1))
+        return start
+    except IntegrityError:  # the row exists (full, or inserted by another request just now)
+        return start if session.execute(take).first() is not None else None
+
+
+def release(session: Session, key: str, start: datetime) -> None:
+    """Give back a slot `reserve` took in the window that began at `start`. Not committed."""
+    session.execute(
+        sa.update(_table)
+        .where(_table.c.key == key, _table.c.window_start == start, _table.c.count > 0)
+        .values(count=_table.c.count - 1)
+    )
+
+
+def exhausted(session: Session, key: str, *, limit: int, window: timedelta, now: datetime) -> timedelta | None:
+    """How long until `key`'s window ends when all its slots are taken, else None (reads only)."""
+    count = session.execute(
+        sa.select(_table.c.count).where(_table.c.key == key, _table.c.window_start == window_start(now, window))
+    ).scalar_one_or_none()
+    return time_left(now, window) if count is not None and count >= limit else None
 
 
 def delete_old_windows(session: Session, before: datetime) -> int:

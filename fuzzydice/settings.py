@@ -73,20 +73,37 @@ class Settings(BaseSettings):
     """bcrypt work factor (OWASP: at least 10; 12 here)."""
 
     # --- first-factor throttling ------------------------------------------
+    # Failures slow the attacker, never lock the owner out (fuzzydice/auth/throttle.py).
     backoff_free_failures: int = 3
-    """Failures per (account, IP) allowed before the backoff starts."""
+    """Failures per (account, IP) in quick succession before the backoff starts (the last of them earns the first delay)."""
 
     backoff_initial: timedelta = timedelta(seconds=1)
     """First backoff delay; it doubles with every further failure."""
 
     backoff_max: timedelta = timedelta(seconds=60)
-    """Longest backoff delay."""
+    """Longest backoff delay per (account, IP)."""
 
     throttle_memory: timedelta = timedelta(days=1)
-    """Quiet time after which the failures of an (account, IP) pair are forgotten."""
+    """Quiet time after which the failures of an (account, IP) pair, or of an account, are forgotten."""
 
-    account_lock_failures: int = 100
-    """Consecutive failures on one account that lock it until a reset by mail or an admin."""
+    known_source_memory: timedelta = timedelta(days=30)
+    """An IP the account completed its first factor from within this time is known: the account-wide backoff never slows it."""
+
+    account_backoff_free_failures: int = 10
+    """Failures on one account from sources new to it before the account-wide backoff starts (for new sources only)."""
+
+    account_backoff_initial: timedelta = timedelta(seconds=1)
+    """First account-wide delay; it doubles with every further failure from a new source."""
+
+    account_backoff_max: timedelta = timedelta(seconds=60)
+    """Longest account-wide delay: the most the owner waits from a new place (guessing from many IPs stays at 1 a minute)."""
+
+    sign_in_ip_failure_limit: int = 50
+    """Failed password sign-ins per IP across all accounts within `sign_in_ip_failure_window` (password spraying);
+    a success gives its slot back, so a busy office behind one address is not cut off by its good sign-ins."""
+
+    sign_in_ip_failure_window: timedelta = timedelta(hours=1)
+    """Window of `sign_in_ip_failure_limit` (at most an hour: cleanup forgets older windows)."""
 
     # --- sessions -----------------------------------------------------------
     session_idle: timedelta = timedelta(hours=1)

@@ -26,19 +26,19 @@ def test_cleanup_removes_only_what_has_expired(services, clock, make_user):
     flows.claim_session(services, ticket=ticket.ticket, bind=ticket.bind, ip="127.0.0.1", user_agent="t")
     flows.start_session_handoff(services, user_id=user_id, factor_level=1, remember=False, next_path="/")
     with services.db() as session:
-        throttle.record_failure(session, "k", "127.0.0.1", clock.now(), services.settings)
-    assert counts(services) == (1, 1, 1)
+        throttle.reserve_attempt(session, "k", "127.0.0.1", clock.now(), services.settings)  # (account, IP) + account
+    assert counts(services) == (1, 1, 2)
 
     assert not any(delete_expired_rows(services).values())
-    assert counts(services) == (1, 1, 1)
+    assert counts(services) == (1, 1, 2)
 
     clock.advance(services.settings.claim_ticket_ttl)
     assert delete_expired_rows(services)["claim_tickets"] == 1
-    assert counts(services) == (1, 0, 1)
+    assert counts(services) == (1, 0, 2)
 
     clock.advance(services.settings.session_idle)
     assert delete_expired_rows(services)["auth_sessions"] == 1
 
     clock.advance(services.settings.throttle_memory + timedelta(seconds=1))
-    assert delete_expired_rows(services)["sign_in_throttles"] == 1
+    assert delete_expired_rows(services)["sign_in_throttles"] == 2
     assert counts(services) == (0, 0, 0)

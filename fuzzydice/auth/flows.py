@@ -6,8 +6,9 @@ loop run them with ``asyncio.to_thread``.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -90,36 +91,40 @@ def register(services: Services, *, name: str, email: str, password: str, phone:
         return RegistrationResult(user_id=user.id)
 
 
-def sign_in_with_password(services: Services, *, email: str, password: str, ip: str) -> SignInResult:
-    """Check email + password with backoff per (account, IP) and the per-account cap.
+def _too_many(wait: timedelta) -> SignInResult:
+    seconds = max(1, math.ceil(wait.total_seconds()))
+    return SignInResult(
+        error=f"Too many attempts. Try again in {seconds} second{'s' if seconds != 1 else ''}.",
+        retry_after_seconds=seconds,
+    )
 
-    Unknown email, wrong password and a locked account give the same message after
-    the same work (one bcrypt check).
+
+def sign_in_with_password(services: Services, *, email: str, password: str, ip: str) -> SignInResult:
+    """Check email + password under the first-factor throttle (`fuzzydice.auth.throttle`).
+
+    The attempt is reserved before hashing, so racing requests get no more bcrypt checks
+    than the backoff allows; a refused attempt costs no bcrypt. Unknown email and wrong
+    password give the same message after the same work (one bcrypt check).
     """
     settings, now = services.settings, services.clock.now()
     email_norm = identity.normalize_email(email) or (email or "").strip().lower()
     key = throttle.account_key(email_norm)
     with services.db() as session:
-        wait = throttle.retry_after(session, key, ip, now)
-        if wait is not None:
-            seconds = max(1, int(wait.total_seconds() + 0.999))
-            return SignInResult(
-                error=f"Too many attempts. Try again in {seconds} second{'s' if seconds != 1 else ''}.",
-                retry_after_seconds=seconds,
-            )
+        if (wait := throttle.retry_after(session, key, ip, now, settings)) is not None:
+            return _too_many(wait)
+        attempt = throttle.reserve_attempt(session, key, ip, now, settings)
+        if attempt.wait is not None:
+            return _too_many(attempt.wait)
         user = session.exec(select(User).where(User.email_normalized == email_norm)).first()
-        password_ok = services.hasher.verify(password or "", user.password_hash if user else None)
-        if not password_ok or user is None or user.locked_at is not None:
-            throttle.record_failure(session, key, ip, now, settings)
-            if user is not None:
-                throttle.record_account_failure(session, user.id, now, settings)
+        session.commit()  # end the read before hashing; the reserved attempt counts as a failure unless it succeeds
+        if not services.hasher.verify(password or "", user.password_hash if user else None) or user is None:
             return SignInResult(error=SIGN_IN_FAILED)
-        throttle.clear_failures(session, key, ip)
+        throttle.record_success(session, key, ip, now, attempt)
         table = User.__table__
         session.execute(
             sa.update(table)
             .where(table.c.id == user.id)
-            .values(consecutive_failures=0, previous_sign_in_at=user.last_sign_in_at, last_sign_in_at=now)
+            .values(previous_sign_in_at=user.last_sign_in_at, last_sign_in_at=now)
         )
         session.commit()
         return SignInResult(user_id=user.id, has_second_factor=user.second_factor_at is not None)

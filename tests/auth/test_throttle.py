@@ -1,4 +1,4 @@
-"""Backoff arithmetic and the atomic failure counters, on a real SQLite file."""
+"""Backoff arithmetic and the atomic reservation of first-factor attempts, on a real SQLite file."""
 
 from __future__ import annotations
 
@@ -11,9 +11,12 @@ from tests.conftest import run_in_parallel
 from fuzzydice.auth import throttle
 from fuzzydice.clock import FixedClock
 from fuzzydice.db import make_engine, new_session
-from fuzzydice.models import SignInThrottle, User
+from fuzzydice.models import SignInThrottle
 from fuzzydice.services import Services
 from fuzzydice.settings import Settings
+
+KEY = throttle.account_key("bob@example.com")
+IP = "203.0.113.5"
 
 
 @pytest.mark.parametrize(
@@ -24,6 +27,11 @@ def test_backoff_delay(settings: Settings, failures: int, seconds: int) -> None:
     assert throttle.backoff_delay(failures, settings) == timedelta(seconds=seconds)
 
 
+@pytest.mark.parametrize(("failures", "seconds"), [(1, 0), (9, 0), (10, 1), (11, 2), (15, 32), (16, 60), (500, 60)])
+def test_account_backoff_delay(settings: Settings, failures: int, seconds: int) -> None:
+    assert throttle.account_backoff_delay(failures, settings) == timedelta(seconds=seconds)
+
+
 def test_account_key_is_stable_and_does_not_store_the_email() -> None:
     key = throttle.account_key("bob@example.com")
     assert key == throttle.account_key("bob@example.com")
@@ -31,55 +39,110 @@ def test_account_key_is_stable_and_does_not_store_the_email() -> None:
     assert "bob" not in key and len(key) == 64
 
 
-def test_record_failure_sets_backoff_and_retry_after(services: Services, clock: FixedClock) -> None:
-    key, ip = throttle.account_key("bob@example.com"), "203.0.113.5"
+def test_no_source_can_pose_as_the_account_wide_row() -> None:
+    assert throttle.source(throttle.NEW_SOURCES) == throttle.source("") == throttle.source(None) == "unknown"
+    assert throttle.source("2001:db8::1") == "2001:db8::1"
+
+
+def reserve(services: Services, clock: FixedClock, ip: str = IP, key: str = KEY) -> throttle.Attempt:
     with services.db() as session:
-        for expected in (1, 2, 3):
-            assert throttle.record_failure(session, key, ip, clock.now(), services.settings) == expected
-        # The third failure earns 1 s.
-        assert throttle.retry_after(session, key, ip, clock.now()) == timedelta(seconds=1)
-        assert throttle.retry_after(session, key, "198.51.100.1", clock.now()) is None
-        clock.advance(0.5)
-        assert throttle.retry_after(session, key, ip, clock.now()) == timedelta(seconds=0.5)
-        clock.advance(0.5)
-        assert throttle.retry_after(session, key, ip, clock.now()) is None
-        assert throttle.record_failure(session, key, ip, clock.now(), services.settings) == 4
-        assert throttle.retry_after(session, key, ip, clock.now()) == timedelta(seconds=2)
-        throttle.clear_failures(session, key, ip)
+        return throttle.reserve_attempt(session, key, ip, clock.now(), services.settings)
+
+
+def rows(services: Services) -> dict[str, tuple[int, object]]:
+    with services.db() as session:
+        found = session.execute(sa.select(SignInThrottle.ip, SignInThrottle.failures, SignInThrottle.blocked_until))
+        return {row.ip: (row.failures, row.blocked_until) for row in found}
+
+
+def test_reservations_earn_the_backoff_and_refusals_count_nothing(services: Services, clock: FixedClock) -> None:
+    settings = services.settings
+    for _ in range(3):
+        assert reserve(services, clock).wait is None
+    # The third failure earns 1 s, for this IP only.
+    with services.db() as session:
+        assert throttle.retry_after(session, KEY, IP, clock.now(), settings) == timedelta(seconds=1)
+        assert throttle.retry_after(session, KEY, "198.51.100.1", clock.now(), settings) is None
+    before = rows(services)
+    assert reserve(services, clock).wait == timedelta(seconds=1)
+    clock.advance(0.5)
+    assert reserve(services, clock).wait == timedelta(seconds=0.5)
+    assert rows(services) == before  # refused attempts neither count nor extend the backoff
+    clock.advance(0.5)
+    assert reserve(services, clock).wait is None
+    with services.db() as session:
+        assert throttle.retry_after(session, KEY, IP, clock.now(), settings) == timedelta(seconds=2)
+
+
+def test_success_clears_the_pair_and_makes_the_source_known(services: Services, clock: FixedClock) -> None:
+    for _ in range(3):
+        reserve(services, clock)
+    clock.advance(1)
+    attempt = reserve(services, clock)
+    assert attempt.wait is None and not attempt.known_source
+    with services.db() as session:
+        throttle.record_success(session, KEY, IP, clock.now(), attempt)
         session.commit()
-        assert throttle.retry_after(session, key, ip, clock.now()) is None
-        assert throttle.record_failure(session, key, ip, clock.now(), services.settings) == 1
+    assert rows(services)[IP] == (0, None)
+    assert rows(services)[throttle.NEW_SOURCES][0] == 3  # the successful attempt gave its account-wide slot back
+    assert reserve(services, clock).known_source
+    clock.advance(services.settings.known_source_memory)
+    assert not reserve(services, clock).known_source
 
 
-def test_account_failures_lock_at_the_cap(services: Services, clock: FixedClock, make_user) -> None:
-    user_id = make_user()
-    settings = services.settings.model_copy(update={"account_lock_failures": 3})
+def test_account_wide_backoff_stops_new_sources_only(services: Services, clock: FixedClock) -> None:
+    home = "192.0.2.1"
+    attempt = reserve(services, clock, ip=home)
     with services.db() as session:
-        assert throttle.record_account_failure(session, user_id, clock.now(), settings) == 1
-        assert throttle.record_account_failure(session, user_id, clock.now(), settings) == 2
-        assert session.get(User, user_id).locked_at is None
-        locked_at = clock.now()
-        assert throttle.record_account_failure(session, user_id, locked_at, settings) == 3
-        clock.advance(60)
-        # Later failures do not move the lock.
-        assert throttle.record_account_failure(session, user_id, clock.now(), settings) == 4
-    with services.db() as session:
-        assert session.get(User, user_id).locked_at == locked_at
+        throttle.record_success(session, KEY, home, clock.now(), attempt)
+        session.commit()
+    free = services.settings.account_backoff_free_failures
+    for n in range(free):
+        assert reserve(services, clock, ip=f"10.0.0.{n}").wait is None
+    assert reserve(services, clock, ip="10.0.1.1").wait == timedelta(seconds=1)  # a new source waits
+    assert reserve(services, clock, ip=home).wait is None  # the known one does not
+    clock.advance(1)
+    assert reserve(services, clock, ip="10.0.1.1").wait is None
 
 
-def test_parallel_failures_are_counted_exactly(settings: Settings, clock: FixedClock) -> None:
-    """20 workers, each with its own connection, count on one (account, IP) row: none is lost."""
+def test_a_quiet_pair_starts_over(services: Services, clock: FixedClock) -> None:
+    for _ in range(3):
+        reserve(services, clock)
+    clock.advance(services.settings.throttle_memory + timedelta(seconds=1))
+    assert reserve(services, clock).wait is None
+    assert rows(services)[IP][0] == 1
+
+
+def test_parallel_reservations_take_exactly_the_free_attempts(settings: Settings, clock: FixedClock) -> None:
+    """20 workers, each with its own connection, race on one (account, IP): exactly the free ones get through."""
     engine = make_engine(settings.database_url)
     key, ip, workers = throttle.account_key("race@example.com"), "192.0.2.7", 20
 
-    def record() -> int:
+    def attempt() -> throttle.Attempt:
         with new_session(engine) as session:
-            return throttle.record_failure(session, key, ip, clock.now(), settings)
+            return throttle.reserve_attempt(session, key, ip, clock.now(), settings)
 
-    results = run_in_parallel(record, workers)
+    results = run_in_parallel(attempt, workers)
     with new_session(engine) as session:
-        rows = session.execute(sa.select(SignInThrottle.failures)).scalars().all()
+        counted = session.execute(sa.select(SignInThrottle.failures).where(SignInThrottle.ip == ip)).scalars().all()
     engine.dispose()
-    assert rows == [workers]
-    # Every worker saw a distinct count: the increments were serialized, not read-then-written.
-    assert sorted(results) == list(range(1, workers + 1))
+    assert sum(result.wait is None for result in results) == settings.backoff_free_failures
+    assert counted == [settings.backoff_free_failures]
+
+
+def test_cleanup_keeps_known_sources(services: Services, clock: FixedClock) -> None:
+    settings = services.settings
+    attempt = reserve(services, clock)
+    with services.db() as session:
+        throttle.record_success(session, KEY, IP, clock.now(), attempt)
+        session.commit()
+    reserve(services, clock, ip="198.51.100.9")
+    clock.advance(settings.throttle_memory + timedelta(seconds=1))
+    known_since = clock.now() - settings.known_source_memory
+    with services.db() as session:
+        assert throttle.delete_stale_throttles(session, clock.now() - settings.throttle_memory, known_since) == 2
+    assert set(rows(services)) == {IP}  # the failures of a stranger and the account go; the owner's address stays
+    clock.advance(settings.known_source_memory)
+    known_since = clock.now() - settings.known_source_memory
+    with services.db() as session:
+        assert throttle.delete_stale_throttles(session, clock.now() - settings.throttle_memory, known_since) == 1
