@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from fuzzydice.auth import identity, sessions, throttle
+from fuzzydice.auth.account_status import DISABLED, may_sign_in
 from fuzzydice.auth.passwords import check_new_password
 from fuzzydice.auth.sessions import FIRST_FACTOR, SessionInfo
 from fuzzydice.auth.tickets import IssuedTicket, issue_ticket, redeem_ticket
@@ -115,10 +116,13 @@ def sign_in_with_password(services: Services, *, email: str, password: str, ip: 
         attempt = throttle.reserve_attempt(session, key, ip, now, settings)
         if attempt.wait is not None:
             return _too_many(attempt.wait)
-        user = session.exec(select(User).where(User.email_normalized == email_norm)).first()
+        found = session.exec(select(User, may_sign_in()).where(User.email_normalized == email_norm)).first()
         session.commit()  # end the read before hashing; the reserved attempt counts as a failure unless it succeeds
+        user, allowed = found if found is not None else (None, False)
         if not services.hasher.verify(password or "", user.password_hash if user else None) or user is None:
             return SignInResult(error=SIGN_IN_FAILED)
+        if not allowed:  # the password is right: saying so reveals nothing its owner does not know
+            return SignInResult(error=DISABLED)
         throttle.record_success(session, key, ip, now, attempt)
         table = User.__table__
         session.execute(

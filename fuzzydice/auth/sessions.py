@@ -8,6 +8,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from fuzzydice.auth.account_status import may_sign_in
 from fuzzydice.auth.tokens import new_token, token_hash
 from fuzzydice.models import AuthSession, User
 from fuzzydice.settings import Settings
@@ -85,7 +86,7 @@ def lookup_session(
         return None
     row = session.exec(
         select(AuthSession, User).join(User, User.id == AuthSession.user_id).where(
-            AuthSession.token_hash == token_hash(token)
+            AuthSession.token_hash == token_hash(token), may_sign_in()
         )
     ).first()
     if row is None:

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
+from fuzzydice.auth.account_status import DISABLED, may_sign_in
 from fuzzydice.auth.tokens import token_hash
 from fuzzydice.chain import eip1271
 from fuzzydice.models import SiweChallenge, User
@@ -191,7 +192,10 @@ def complete_sign_in(services: Services, *, nonce: str, signature: str, binding:
         return WalletSignIn(error=error)
     now = services.clock.now()
     with services.db() as session:
-        user = session.exec(select(User).where(User.wallet_address == address)).first()
+        found = session.exec(select(User, may_sign_in()).where(User.wallet_address == address)).first()
+        if found is not None and not found[1]:  # the signature is right: saying so reveals nothing
+            return WalletSignIn(address=address, error=DISABLED)
+        user = found[0] if found is not None else None
         created = False
         if user is None:
             user = User(name=short_address(address), wallet_address=address, created_at=now)

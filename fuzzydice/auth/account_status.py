@@ -1,0 +1,60 @@
+"""Whether an account may sign in: the one rule password sign-in, wallet sign-in and session lookup share.
+
+There is no lock a stranger can set: failed sign-ins only slow the attacker
+(`fuzzydice.auth.throttle`). The only switch that shuts an account is an
+operator's (`python -m fuzzydice.admin disable`), and a disabled account's live
+sessions stop at their next lookup. The unlock path the owner controls (a link
+by mail that lets the owner through the account-wide backoff of an ongoing attack)
+comes with mail, in a later issue.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session
+
+from fuzzydice.auth import identity
+from fuzzydice.models import AuthSession, ClaimTicket, User
+from fuzzydice.wallet.addresses import AddressError, checksum_address
+
+DISABLED = "This account is disabled. Please contact the operator of this site."
+"""Shown only to someone who proved the credential (right password or signature): no enumeration."""
+
+_users = User.__table__
+
+
+def may_sign_in() -> ColumnElement[bool]:
+    """SQL condition on `users`: the account may sign in and use its sessions (no operator disabled it)."""
+    return _users.c.disabled_at.is_(None)
+
+
+def find_account(session: Session, who: str) -> int | None:
+    """The id of the account with this email or wallet address, or None."""
+    text = (who or "").strip()
+    try:
+        condition = _users.c.wallet_address == checksum_address(text)
+    except AddressError:
+        email = identity.normalize_email(text)
+        if email is None:
+            return None
+        condition = _users.c.email_normalized == email
+    return session.execute(sa.select(_users.c.id).where(condition)).scalar_one_or_none()
+
+
+def set_disabled(session: Session, user_id: int, disabled: bool, now: datetime) -> bool:
+    """Disable (and end every session of) or enable an account; True when its state changed."""
+    if disabled:
+        changed = session.execute(
+            sa.update(_users).where(_users.c.id == user_id, _users.c.disabled_at.is_(None)).values(disabled_at=now)
+        ).rowcount
+        for table in (AuthSession.__table__, ClaimTicket.__table__):  # live sessions and sessions on their way
+            session.execute(sa.delete(table).where(table.c.user_id == user_id))
+    else:
+        changed = session.execute(
+            sa.update(_users).where(_users.c.id == user_id, _users.c.disabled_at.is_not(None)).values(disabled_at=None)
+        ).rowcount
+    session.commit()
+    return bool(changed)
