@@ -27,6 +27,11 @@ def allow(session: Session, key: str, *, limit: int, window: timedelta, now: dat
     return count <= limit
 
 
+def per_ip(action: str, ip: str | None) -> str:
+    """The key of `action` counted per client address."""
+    return f"{action}:{(ip or '').strip()[:64] or 'unknown'}"
+
+
 def time_left(now: datetime, window: timedelta) -> timedelta:
     """Time until the fixed window that holds `now` ends."""
     return window_start(now, window) + window - now

@@ -105,6 +105,31 @@ class Settings(BaseSettings):
     sign_in_ip_failure_window: timedelta = timedelta(hours=1)
     """Window of `sign_in_ip_failure_limit` (at most an hour: cleanup forgets older windows)."""
 
+    sign_in_ip_limit: int = 30
+    """Password sign-in attempts per IP within `sign_in_ip_window`, answered before any lookup or hashing (floods)."""
+
+    sign_in_ip_window: timedelta = timedelta(minutes=1)
+    """Window of `sign_in_ip_limit`."""
+
+    register_ip_limit: int = 10
+    """Registrations per IP within `register_ip_window` (each costs a hash and a row); refused ones cost neither."""
+
+    register_ip_window: timedelta = timedelta(hours=1)
+    """Window of `register_ip_limit`."""
+
+    siwe_challenge_ip_limit: int = 30
+    """Sign-In-With-Ethereum messages created per IP within `siwe_challenge_ip_window` (each is a stored row)."""
+
+    siwe_challenge_ip_window: timedelta = timedelta(minutes=10)
+    """Window of `siwe_challenge_ip_limit`."""
+
+    wallet_sign_in_ip_limit: int = 30
+    """Wallet sign-in completions (signature checks, possibly an RPC call and a new account) per IP within
+    `wallet_sign_in_ip_window`."""
+
+    wallet_sign_in_ip_window: timedelta = timedelta(minutes=10)
+    """Window of `wallet_sign_in_ip_limit`."""
+
     # --- sessions -----------------------------------------------------------
     session_idle: timedelta = timedelta(hours=1)
     """A session ends after this long without activity."""

@@ -42,6 +42,13 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 MIGRATION_TIMEOUT_S = 120
+E2E_RAISED_LIMITS = (
+    "SIGN_IN_IP_LIMIT",
+    "SIGN_IN_IP_FAILURE_LIMIT",
+    "REGISTER_IP_LIMIT",
+    "SIWE_CHALLENGE_IP_LIMIT",
+    "WALLET_SIGN_IN_IP_LIMIT",
+)
 BACKEND_CALL_TIMEOUT_S = 30
 
 T = TypeVar("T")
@@ -95,6 +102,8 @@ def app_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]
         # so the websocket's origin check runs with the real, exact list.
         "FUZZYDICE_PUBLIC_ORIGINS": f"http://127.0.0.1:{frontend_port}",
         "FUZZYDICE_TEST_FRONTEND_PORT": str(frontend_port),
+        # Every request of the suite comes from 127.0.0.1: a real deployment's per-IP limits would cut it off.
+        **{f"FUZZYDICE_{name}": "100000" for name in E2E_RAISED_LIMITS},
     }
     new_vars = {**{k: v for k, v in _reflex_env_defaults().items() if k not in os.environ}, **app_vars}
     saved = {key: os.environ.get(key) for key in new_vars}

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
+from fuzzydice import ratelimit
 from fuzzydice.auth import identity, sessions, throttle
 from fuzzydice.auth.account_status import DISABLED, may_sign_in
 from fuzzydice.auth.passwords import check_new_password
@@ -55,8 +56,14 @@ class ClaimedSession:
     absolute_expires_at: datetime
 
 
-def register(services: Services, *, name: str, email: str, password: str, phone: str = "") -> RegistrationResult:
-    """Create a password account; field errors come back in plain words."""
+def register(
+    services: Services, *, name: str, email: str, password: str, phone: str = "", ip: str | None = None
+) -> RegistrationResult:
+    """Create a password account; field errors come back in plain words.
+
+    Registrations from `ip` are limited (`register_ip_limit`): a refused one costs a
+    counter, no hash and no row. `ip=None` is for trusted callers (tests, operator tools).
+    """
     errors: dict[str, str] = {}
     if problem := identity.name_problem(name):
         errors["name"] = problem
@@ -71,8 +78,23 @@ def register(services: Services, *, name: str, email: str, password: str, phone:
         return RegistrationResult(errors=errors)
     email_norm = identity.normalize_email(email)
     assert email_norm is not None  # checked above
+    settings = services.settings
     with services.db() as session:
-        if session.exec(select(User.id).where(User.email_normalized == email_norm)).first() is not None:
+        if ip is not None and (
+            wait := ratelimit.count_request(
+                session,
+                ratelimit.per_ip("register", ip),
+                limit=settings.register_ip_limit,
+                window=settings.register_ip_window,
+                now=services.clock.now(),
+            )
+        ):
+            return RegistrationResult(
+                errors={"form": f"Too many new accounts from your network. Try again in {_in_words(wait)}."}
+            )
+        taken = session.exec(select(User.id).where(User.email_normalized == email_norm)).first() is not None
+        session.commit()  # end the read: hashing takes a while, the insert is a transaction of its own
+        if taken:
             return RegistrationResult(errors={"email": EMAIL_TAKEN})
         user = User(
             name=name.strip(),
@@ -90,6 +112,14 @@ def register(services: Services, *, name: str, email: str, password: str, phone:
         except IntegrityError:
             return RegistrationResult(errors={"email": EMAIL_TAKEN})
         return RegistrationResult(user_id=user.id)
+
+
+def _in_words(wait: timedelta) -> str:
+    seconds = max(1, math.ceil(wait.total_seconds()))
+    if seconds <= 90:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    minutes = math.ceil(seconds / 60)
+    return f"{minutes} minutes"
 
 
 def _too_many(wait: timedelta) -> SignInResult:
@@ -111,7 +141,8 @@ def sign_in_with_password(services: Services, *, email: str, password: str, ip: 
     email_norm = identity.normalize_email(email) or (email or "").strip().lower()
     key = throttle.account_key(email_norm)
     with services.db() as session:
-        if (wait := throttle.retry_after(session, key, ip, now, settings)) is not None:
+        # Early and cheap: a refused request costs a counter, no lookup and no bcrypt.
+        if (wait := throttle.admit(session, ip, now, settings) or throttle.retry_after(session, key, ip, now, settings)):
             return _too_many(wait)
         attempt = throttle.reserve_attempt(session, key, ip, now, settings)
         if attempt.wait is not None:

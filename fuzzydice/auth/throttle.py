@@ -88,7 +88,7 @@ def _is_known(last_success_at: datetime | None, now: datetime, settings: Setting
 def admit(session: Session, ip: str, now: datetime, settings: Settings) -> timedelta | None:
     """Count a password sign-in request of `ip` (flood limit); the wait when over the limit, else None."""
     return ratelimit.count_request(
-        session, f"sign-in:{source(ip)}", limit=settings.sign_in_ip_limit, window=settings.sign_in_ip_window, now=now
+        session, ratelimit.per_ip("sign-in", ip), limit=settings.sign_in_ip_limit, window=settings.sign_in_ip_window, now=now
     )
 
 

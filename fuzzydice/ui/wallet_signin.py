@@ -39,9 +39,18 @@ _STATUS_TEXT = {
 
 
 async def challenge_from_connect(
-    result: object, *, origin: str, binding: str, purpose: str = "sign_in", user_id: int | None = None
+    result: object,
+    *,
+    origin: str,
+    binding: str,
+    purpose: str = "sign_in",
+    user_id: int | None = None,
+    ip: str | None = None,
 ) -> tuple[str, wallet_flows.Challenge]:
-    """From the connect script's answer to a stored challenge: (address, challenge); `challenge.error` says what failed."""
+    """From the connect script's answer to a stored challenge: (address, challenge); `challenge.error` says what failed.
+
+    `ip`: the client's address, for the per-IP limit on anonymous challenges (sign-in).
+    """
     result = result if isinstance(result, dict) else {}
     if result.get("error"):
         message = wallet_scripts.wallet_error_message(str(result["error"]), str(result.get("message", "")))
@@ -60,6 +69,7 @@ async def challenge_from_connect(
         binding=binding,
         purpose=purpose,
         user_id=user_id,
+        ip=ip,
     )
     return address, challenge
 
@@ -120,7 +130,10 @@ class WalletSignInState(rx.State):
     async def connected(self, result: dict):
         """The wallet named its account and chain: build the message and ask for a signature."""
         address, challenge = await challenge_from_connect(
-            result, origin=self.router.headers.origin, binding=self.router.session.client_token
+            result,
+            origin=self.router.headers.origin,
+            binding=self.router.session.client_token,
+            ip=self.router.session.client_ip or "unknown",
         )
         if challenge.error:
             return self._fail(challenge.error)
@@ -145,6 +158,7 @@ class WalletSignInState(rx.State):
             nonce=self._nonce,
             signature=str(result.get("signature", "")),
             binding=self.router.session.client_token,
+            ip=self.router.session.client_ip or "unknown",
         )
         self._nonce = ""
         if outcome.user_id is None:

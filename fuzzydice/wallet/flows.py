@@ -8,13 +8,16 @@ with the message, and belongs to the connection (tab) that asked for it.
 from __future__ import annotations
 
 import hmac
+import math
 from dataclasses import dataclass
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
+from fuzzydice import ratelimit
 from fuzzydice.auth.account_status import DISABLED, may_sign_in
 from fuzzydice.auth.tokens import token_hash
 from fuzzydice.chain import eip1271
@@ -51,6 +54,23 @@ def _iso(moment) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
+def _over_limit(services: Services, action: str, ip: str) -> timedelta | None:
+    """Count one `action` of `ip`; how long to wait when over its limit, else None."""
+    limit, window = {
+        "siwe-challenge": (services.settings.siwe_challenge_ip_limit, services.settings.siwe_challenge_ip_window),
+        "wallet-sign-in": (services.settings.wallet_sign_in_ip_limit, services.settings.wallet_sign_in_ip_window),
+    }[action]
+    with services.db() as session:
+        return ratelimit.count_request(
+            session, ratelimit.per_ip(action, ip), limit=limit, window=window, now=services.clock.now()
+        )
+
+
+def _too_many(wait: timedelta) -> str:
+    seconds = max(1, math.ceil(wait.total_seconds()))
+    return f"Too many wallet sign-in requests from your network. Try again in {seconds} seconds."
+
+
 def chain_problem(services: Services, chain_id: int) -> str | None:
     """Why a chain may not be used for signing in, or None."""
     allowed = services.settings.allowed_chains
@@ -71,8 +91,13 @@ def begin_sign_in(
     binding: str,
     purpose: str = "sign_in",
     user_id: int | None = None,
+    ip: str | None = None,
 ) -> Challenge:
-    """Build and store the EIP-4361 message for `address` on `chain_id`, for the page at `origin`."""
+    """Build and store the EIP-4361 message for `address` on `chain_id`, for the page at `origin`.
+
+    Messages made for `ip` are limited (`siwe_challenge_ip_limit`): a refused request costs a
+    counter, no row. `ip=None` only for signed-in callers (link, step-up), whose rows belong to a user.
+    """
     try:
         address = checksum_address(address)
     except AddressError as exc:
@@ -83,6 +108,8 @@ def begin_sign_in(
     if not parts.netloc:
         return Challenge(error="This page's address is unknown; reload it and try again.")
     now = services.clock.now()
+    if ip is not None and (wait := _over_limit(services, "siwe-challenge", ip)):
+        return Challenge(error=_too_many(wait))
     expires = now + services.settings.siwe_message_ttl
     message = SiweMessage(
         domain=parts.netloc,
@@ -182,11 +209,16 @@ def verify_signature(
     return address, ""
 
 
-def complete_sign_in(services: Services, *, nonce: str, signature: str, binding: str) -> WalletSignIn:
+def complete_sign_in(
+    services: Services, *, nonce: str, signature: str, binding: str, ip: str | None = None
+) -> WalletSignIn:
     """Verify the signed message; load the account of the address or create it.
 
     An unknown address and a known one with a bad signature get the same answer.
+    Completions from `ip` are limited (`wallet_sign_in_ip_limit`), checked before anything else.
     """
+    if ip is not None and (wait := _over_limit(services, "wallet-sign-in", ip)):
+        return WalletSignIn(error=_too_many(wait))
     address, error = verify_signature(services, nonce=nonce, signature=signature, binding=binding)
     if error:
         return WalletSignIn(error=error)

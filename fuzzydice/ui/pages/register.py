@@ -39,6 +39,7 @@ class RegisterState(AuthFormMixin, rx.State):
             email=str(form.get("email", "")),
             password=str(form.get("password", "")),
             phone=str(form.get("phone", "")),
+            ip=self.router.session.client_ip or "unknown",
         )
         if result.user_id is None:
             self.busy = False
@@ -46,7 +47,7 @@ class RegisterState(AuthFormMixin, rx.State):
             self.email_error = result.errors.get("email", "")
             self.password_error = result.errors.get("password", "")
             self.phone_error = result.errors.get("phone", "")
-            self.error = "Please correct the fields marked below."
+            self.error = result.errors.get("form") or "Please correct the fields marked below."
             return
         session = await self.get_state(SessionState)
         yield await session._begin_session(

@@ -1,0 +1,130 @@
+"""Attack review #7, finding 3: sign-in floods and anonymous growth.
+
+120 parallel sign-ins with unknown emails from one IP pushed a real sign-in from 0.31 s to
+16.7 s; 500 SIWE challenges were created in 4.4 s; registrations were unlimited. Every
+anonymous action that costs a hash or a row is now limited per IP and refused early: a
+refused request costs a counter, no bcrypt and no row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from eth_account import Account
+from eth_account.messages import encode_defunct
+
+from fuzzydice.auth import flows
+from fuzzydice.clock import FixedClock
+from fuzzydice.models import SiweChallenge, User
+from fuzzydice.services import Services, build_services
+from fuzzydice.wallet import flows as wallet_flows
+from tests.conftest import STRONG_PASSWORD, make_settings, run_in_parallel
+
+FLOODER = "203.0.113.77"
+ORIGIN = "http://127.0.0.1:3000"
+TAB = "tab-token-1"
+
+
+@pytest.fixture
+def patient_hashing(tmp_path: Path, db_url: str, clock: FixedClock):
+    """Services whose hashing slots wait long enough that no admitted request is turned away as busy:
+    this module counts what the per-IP limits let through, so every admitted request must reach bcrypt."""
+    services = build_services(make_settings(tmp_path, db_url, hash_wait=60), clock)
+    services.hasher.dummy_hash()
+    yield services
+    services.engine.dispose()
+
+
+def test_120_parallel_unknown_email_sign_ins_get_at_most_the_per_ip_limit_of_bcrypt_checks(
+    patient_hashing: Services, checkpw_calls: list[bytes]
+) -> None:
+    services = patient_hashing
+    limit = services.settings.sign_in_ip_limit
+    assert limit == 30
+    emails = iter(f"nobody{n}@example.com" for n in range(120))
+
+    def flood() -> flows.SignInResult:
+        return flows.sign_in_with_password(services, email=next(emails), password="whatever123", ip=FLOODER)
+
+    results = run_in_parallel(flood, workers=120)
+    assert len(checkpw_calls) == limit
+    assert sum(r.error == flows.SIGN_IN_FAILED for r in results) == limit
+    refused = [r for r in results if r.error != flows.SIGN_IN_FAILED]
+    assert len(refused) == 90
+    assert all(r.error.startswith("Too many attempts") and 0 < r.retry_after_seconds <= 60 for r in refused)
+
+
+def test_a_sign_in_from_another_address_is_not_refused_by_the_flood(
+    services: Services, make_user: Callable[..., int]
+) -> None:
+    user_id = make_user("ada@example.com")
+    for n in range(services.settings.sign_in_ip_limit + 5):
+        flows.sign_in_with_password(services, email=f"nobody{n}@example.com", password="x" * 9, ip=FLOODER)
+    ok = flows.sign_in_with_password(services, email="ada@example.com", password=STRONG_PASSWORD, ip="192.0.2.1")
+    assert ok.user_id == user_id
+
+
+def test_registrations_per_ip_are_limited_and_refused_ones_cost_no_hash(
+    services: Services, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bcrypt
+
+    from fuzzydice.auth import passwords
+
+    hashes: list[bytes] = []
+    real_hashpw = bcrypt.hashpw
+    monkeypatch.setattr(passwords.bcrypt, "hashpw", lambda pw, salt: hashes.append(salt) or real_hashpw(pw, salt))
+    limit = services.settings.register_ip_limit
+    assert limit == 10
+    results = [
+        flows.register(services, name="Bot", email=f"bot{n}@example.com", password=STRONG_PASSWORD, ip=FLOODER)
+        for n in range(limit + 5)
+    ]
+    assert [r.user_id is not None for r in results] == [True] * limit + [False] * 5
+    assert all(r.errors["form"].startswith("Too many new accounts from your network") for r in results[limit:])
+    assert len(hashes) == limit  # the refused ones hashed nothing
+    with services.db() as session:
+        assert session.execute(sa.select(sa.func.count()).select_from(User)).scalar_one() == limit
+    # Another address may register; after the window this one may again.
+    assert flows.register(services, name="Ada", email="ada@example.com", password=STRONG_PASSWORD, ip="192.0.2.1").user_id
+    clock.advance(services.settings.register_ip_window)
+    assert flows.register(services, name="Bo", email="bo@example.com", password=STRONG_PASSWORD, ip=FLOODER).user_id
+
+
+def test_500_challenge_requests_from_one_ip_create_at_most_the_limit_of_rows(services: Services) -> None:
+    limit = services.settings.siwe_challenge_ip_limit
+    assert limit == 30
+    account = Account.create()
+
+    def ten_requests() -> list[wallet_flows.Challenge]:
+        return [
+            wallet_flows.begin_sign_in(
+                services, address=account.address, chain_id=31337, origin=ORIGIN, binding=TAB, ip=FLOODER
+            )
+            for _ in range(10)
+        ]
+
+    answers = [c for batch in run_in_parallel(ten_requests, workers=50) for c in batch]
+    assert len(answers) == 500
+    assert sum(not c.error for c in answers) == limit
+    assert all(c.error.startswith("Too many wallet sign-in requests") for c in answers if c.error)
+    with services.db() as session:
+        assert session.execute(sa.select(sa.func.count()).select_from(SiweChallenge)).scalar_one() == limit
+
+
+def test_wallet_sign_in_completions_per_ip_are_limited_before_any_check(services: Services) -> None:
+    limit = services.settings.wallet_sign_in_ip_limit
+    for n in range(limit):
+        bogus = wallet_flows.complete_sign_in(services, nonce=f"nonce{n}", signature="0x00", binding=TAB, ip=FLOODER)
+        assert bogus.error == wallet_flows.SIGN_IN_FAILED
+    account = Account.create()
+    challenge = wallet_flows.begin_sign_in(services, address=account.address, chain_id=31337, origin=ORIGIN, binding=TAB)
+    signature = account.sign_message(encode_defunct(text=challenge.message)).signature.to_0x_hex()
+    refused = wallet_flows.complete_sign_in(services, nonce=challenge.nonce, signature=signature, binding=TAB, ip=FLOODER)
+    assert refused.user_id is None and refused.error.startswith("Too many wallet sign-in requests")
+    # Refused before the challenge was touched: it still works from elsewhere.
+    done = wallet_flows.complete_sign_in(services, nonce=challenge.nonce, signature=signature, binding=TAB, ip="192.0.2.1")
+    assert done.user_id is not None
