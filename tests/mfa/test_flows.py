@@ -1,24 +1,38 @@
-"""Second-factor use cases on the real database: enrolment, activation, sign-in codes, backup codes."""
+"""Second-factor use cases on the real database: enrolment, activation, sign-in codes, backup codes.
+
+Whatever is pending (an authenticator secret being enrolled, fresh backup codes to show)
+belongs to the session that asked for it, never to the user.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from urllib.parse import parse_qs, urlparse
 
 import pyotp
 import pytest
 import sqlalchemy as sa
 
+from fuzzydice.auth import flows as auth_flows
+from fuzzydice.auth.sessions import FULL
 from fuzzydice.clock import FixedClock
 from fuzzydice.mfa import backup_codes, flows, totp
 from fuzzydice.mfa.flows import SecondStepResult
 from fuzzydice.mfa.secret_box import open_sealed
-from fuzzydice.models import BackupCode, TotpDevice, User
+from fuzzydice.models import AuthSession, BackupCode, TotpDevice, User
 from fuzzydice.services import Services
-from tests.conftest import run_in_parallel
+from tests.conftest import (
+    TEST_TAB,
+    full_session,
+    pending_session,
+    run_in_parallel,
+    session_id_of,
+)
 from tests.mfa.conftest import Enrolled, code_at, enrol, raw, step_now, wrong_code
 
 MINUTE = 60
+ALREADY_ENROLLED = "This account already has an authenticator. Sign in again with it."
 
 
 def device(services: Services, user_id: int) -> TotpDevice | None:
@@ -31,91 +45,212 @@ def user_row(services: Services, user_id: int) -> User:
         return session.get(User, user_id)
 
 
+def session_row(services: Services, session_id: int) -> AuthSession | None:
+    with services.db() as session:
+        return session.get(AuthSession, session_id)
+
+
 def stored_hashes(services: Services, user_id: int) -> set[str]:
     with services.db() as session:
         return set(session.execute(sa.select(BackupCode.code_hash).where(BackupCode.user_id == user_id)).scalars())
 
 
+def active_secret(services: Services, user_id: int) -> str:
+    sealed = device(services, user_id).secret
+    return open_sealed(services.keys.aes_key, sealed, purpose=flows.TOTP_PURPOSE, user_id=user_id).decode()
+
+
+def pending(services: Services, user_id: int) -> int:
+    """A new first-factor session of the user (as after the password); its id."""
+    return pending_session(services, user_id)[1]
+
+
+def full(services: Services, user_id: int) -> int:
+    """A new full session of the user; its id."""
+    return session_id_of(services, full_session(services, user_id))
+
+
+def enrolment(services: Services, user_id: int, session_id: int, **kwargs) -> flows.Enrolment:
+    return flows.pending_enrolment(services, user_id=user_id, session_id=session_id, **kwargs)
+
+
+def activate(services: Services, user_id: int, session_id: int, code: str) -> SecondStepResult:
+    return flows.activate_totp(services, user_id=user_id, session_id=session_id, code=code)
+
+
+def to_show(services: Services, user_id: int, session_id: int) -> list[str] | None:
+    return flows.backup_codes_to_show(services, user_id=user_id, session_id=session_id)
+
+
 def sign_in(services: Services, user: Enrolled, code: str, method: flows.Method = "totp") -> SecondStepResult:
-    return flows.verify_second_step(services, user.user_id, code, method)
+    return flows.verify_second_step(services, user_id=user.user_id, session_id=user.session_id, code=code, method=method)
 
 
 # --- enrolment ------------------------------------------------------------------------
 
 
-def test_pending_secret_stays_the_same_for_fifteen_minutes(
+def test_pending_secret_stays_the_same_while_the_sign_in_lasts(
     services: Services, clock: FixedClock, make_user: Callable[..., int]
 ) -> None:
     user_id = make_user("ada@example.com")
-    first = flows.pending_enrolment(services, user_id)
-    assert flows.pending_enrolment(services, user_id) == first
+    sid = pending(services, user_id)
+    first = enrolment(services, user_id, sid)
+    assert enrolment(services, user_id, sid) == first
+    clock.advance(services.settings.pending_second_step - timedelta(seconds=1))
+    assert enrolment(services, user_id, sid) == first
+    clock.advance(1)  # the first-factor session has ended, and its secret with it
+    with pytest.raises(flows.NoSession):
+        enrolment(services, user_id, sid)
+    assert enrolment(services, user_id, pending(services, user_id)).secret != first.secret
+
+
+def test_pending_secret_stays_the_same_for_fifteen_minutes(
+    services: Services, clock: FixedClock, enrolled: Enrolled
+) -> None:
+    # A full session re-enrolling lives longer than the pending secret's 15 minutes.
+    sid = full(services, enrolled.user_id)
+    first = enrolment(services, enrolled.user_id, sid, replacing=True)
+    assert first.secret != enrolled.secret
+    assert enrolment(services, enrolled.user_id, sid, replacing=True) == first
     clock.advance(14 * MINUTE)
-    assert flows.pending_enrolment(services, user_id) == first
+    assert enrolment(services, enrolled.user_id, sid, replacing=True) == first
     clock.advance(1 * MINUTE)
-    renewed = flows.pending_enrolment(services, user_id)
+    renewed = enrolment(services, enrolled.user_id, sid, replacing=True)
     assert renewed.secret != first.secret
-    assert flows.pending_enrolment(services, user_id) == renewed
+    assert enrolment(services, enrolled.user_id, sid, replacing=True) == renewed
 
 
 def test_enrolment_shows_a_160_bit_secret_and_its_uri(services: Services, make_user: Callable[..., int]) -> None:
     user_id = make_user("ada@example.com")
-    enrolment = flows.pending_enrolment(services, user_id)
-    assert len(enrolment.secret) == 32
-    assert enrolment.grouped_secret.replace(" ", "") == enrolment.secret
-    assert parse_qs(urlparse(enrolment.uri).query)["secret"] == [enrolment.secret]
-    assert "ada%40example.com" in enrolment.uri or "ada@example.com" in enrolment.uri
-    assert flows.pending_enrolment(services, make_user()).secret != enrolment.secret
+    shown = enrolment(services, user_id, pending(services, user_id))
+    assert len(shown.secret) == 32
+    assert shown.grouped_secret.replace(" ", "") == shown.secret
+    assert parse_qs(urlparse(shown.uri).query)["secret"] == [shown.secret]
+    assert "ada%40example.com" in shown.uri or "ada@example.com" in shown.uri
+    other = make_user()
+    assert enrolment(services, other, pending(services, other)).secret != shown.secret
 
 
-def test_pending_secret_is_stored_sealed_for_its_user(services: Services, make_user: Callable[..., int]) -> None:
+def test_pending_secret_is_stored_sealed_on_the_session(services: Services, make_user: Callable[..., int]) -> None:
     user_id = make_user()
-    enrolment = flows.pending_enrolment(services, user_id)
-    row = device(services, user_id)
-    assert row.secret is None and row.pending_secret is not None
-    assert enrolment.secret not in row.pending_secret
-    opened = open_sealed(services.keys.aes_key, row.pending_secret, purpose=flows.TOTP_PURPOSE, user_id=user_id)
-    assert opened.decode() == enrolment.secret
+    sid = pending(services, user_id)
+    shown = enrolment(services, user_id, sid)
+    assert device(services, user_id) is None  # nothing on the user until it is activated
+    row = session_row(services, sid)
+    assert row.pending_totp_secret is not None and row.pending_totp_created_at == services.clock.now()
+    assert shown.secret not in row.pending_totp_secret
+    opened = open_sealed(services.keys.aes_key, row.pending_totp_secret, purpose=flows.TOTP_PURPOSE, user_id=user_id)
+    assert opened.decode() == shown.secret
 
 
 def test_an_unreadable_pending_secret_is_replaced(services: Services, make_user: Callable[..., int]) -> None:
     user_id, other = make_user(), make_user()
-    flows.pending_enrolment(services, user_id)
-    flows.pending_enrolment(services, other)
-    moved = device(services, other).pending_secret
+    mine, theirs = pending(services, user_id), pending(services, other)
+    enrolment(services, user_id, mine)
+    enrolment(services, other, theirs)
+    moved = session_row(services, theirs).pending_totp_secret
     with services.db() as session:
-        session.execute(sa.update(TotpDevice).where(TotpDevice.user_id == user_id).values(pending_secret=moved))
+        session.execute(sa.update(AuthSession).where(AuthSession.id == mine).values(pending_totp_secret=moved))
         session.commit()
-    replaced = flows.pending_enrolment(services, user_id)
-    row = device(services, user_id)
-    assert row.pending_secret != moved
-    opened = open_sealed(services.keys.aes_key, row.pending_secret, purpose=flows.TOTP_PURPOSE, user_id=user_id)
+    replaced = enrolment(services, user_id, mine)
+    row = session_row(services, mine)
+    assert row.pending_totp_secret != moved
+    opened = open_sealed(services.keys.aes_key, row.pending_totp_secret, purpose=flows.TOTP_PURPOSE, user_id=user_id)
     assert opened.decode() == replaced.secret
 
 
 def test_parallel_enrolment_pages_get_one_secret(services: Services, make_user: Callable[..., int]) -> None:
     user_id = make_user()
-    shown = run_in_parallel(lambda: flows.pending_enrolment(services, user_id).secret, workers=10)
+    sid = pending(services, user_id)
+    shown = run_in_parallel(lambda: enrolment(services, user_id, sid).secret, workers=10)
     assert len(set(shown)) == 1
-    row = device(services, user_id)
-    opened = open_sealed(services.keys.aes_key, row.pending_secret, purpose=flows.TOTP_PURPOSE, user_id=user_id)
+    row = session_row(services, sid)
+    opened = open_sealed(services.keys.aes_key, row.pending_totp_secret, purpose=flows.TOTP_PURPOSE, user_id=user_id)
     assert opened.decode() == shown[0]
 
 
 def test_parallel_pages_replacing_an_expired_secret_agree_on_the_new_one(
-    services: Services, clock: FixedClock, make_user: Callable[..., int]
+    services: Services, clock: FixedClock, enrolled: Enrolled
 ) -> None:
-    user_id = make_user()
-    old = flows.pending_enrolment(services, user_id).secret
+    sid = full(services, enrolled.user_id)
+    old = enrolment(services, enrolled.user_id, sid, replacing=True).secret
     clock.advance(15 * MINUTE)
-    shown = run_in_parallel(lambda: flows.pending_enrolment(services, user_id).secret, workers=10)
+    shown = run_in_parallel(lambda: enrolment(services, enrolled.user_id, sid, replacing=True).secret, workers=10)
     assert len(set(shown)) == 1 and shown[0] != old
     # Each page shows the secret that activation will check.
-    assert flows.activate_totp(services, user_id, code_at(services, shown[0])).ok
+    assert activate(services, enrolled.user_id, sid, code_at(services, shown[0])).ok
+    assert active_secret(services, enrolled.user_id) == shown[0]
 
 
 def test_the_secret_is_never_shown_again_after_activation(services: Services, enrolled: Enrolled) -> None:
     with pytest.raises(flows.AlreadyEnrolled):
-        flows.pending_enrolment(services, enrolled.user_id)
+        enrolment(services, enrolled.user_id, enrolled.session_id)
+    with pytest.raises(flows.AlreadyEnrolled):  # not even to a full session, unless it is replacing it
+        enrolment(services, enrolled.user_id, full(services, enrolled.user_id))
+    assert session_row(services, enrolled.session_id).pending_totp_secret is None
+
+
+def test_enrolment_needs_a_live_session_of_the_user(
+    services: Services, clock: FixedClock, make_user: Callable[..., int], enrolled: Enrolled
+) -> None:
+    user_id = make_user()
+    with pytest.raises(flows.NoSession):  # another user's session
+        enrolment(services, user_id, enrolled.session_id)
+    with pytest.raises(flows.NoSession):  # no such session
+        enrolment(services, user_id, 10_000)
+    with pytest.raises(flows.NoSession):  # replacing needs a full session
+        enrolment(services, enrolled.user_id, enrolled.session_id, replacing=True)
+    assert session_row(services, enrolled.session_id).pending_totp_secret is None
+    sid = pending(services, user_id)
+    clock.advance(services.settings.pending_second_step)
+    with pytest.raises(flows.NoSession):  # ended
+        enrolment(services, user_id, sid)
+
+
+def test_two_sessions_of_one_user_get_different_secrets(services: Services, make_user: Callable[..., int]) -> None:
+    # Someone else with the password must never see the secret the owner is scanning.
+    user_id = make_user()
+    first, second = pending(services, user_id), pending(services, user_id)
+    mine, theirs = enrolment(services, user_id, first), enrolment(services, user_id, second)
+    assert mine.secret != theirs.secret
+    assert enrolment(services, user_id, first) == mine and enrolment(services, user_id, second) == theirs
+
+
+def test_neither_session_can_activate_the_other_ones_secret(services: Services, make_user: Callable[..., int]) -> None:
+    user_id = make_user()
+    first, second = pending(services, user_id), pending(services, user_id)
+    mine, theirs = enrolment(services, user_id, first), enrolment(services, user_id, second)
+    assert code_at(services, mine.secret) != code_at(services, theirs.secret)
+
+    assert activate(services, user_id, first, code_at(services, theirs.secret)) == SecondStepResult(
+        False, "That code is not right. 4 attempts left.", 4
+    )
+    assert activate(services, user_id, second, code_at(services, mine.secret)).attempts_left == 3
+    assert device(services, user_id) is None and user_row(services, user_id).second_factor_at is None
+    # Each session's own code still works for it (the first to finish wins).
+    assert activate(services, user_id, first, code_at(services, mine.secret)).ok
+    assert active_secret(services, user_id) == mine.secret
+
+
+def test_a_pending_session_cannot_activate_once_another_session_enrolled(
+    services: Services, make_user: Callable[..., int]
+) -> None:
+    user_id = make_user()
+    owner, other = pending(services, user_id), pending(services, user_id)
+    mine, theirs = enrolment(services, user_id, owner), enrolment(services, user_id, other)
+    assert activate(services, user_id, owner, code_at(services, mine.secret)).ok
+    hashes, confirmed = stored_hashes(services, user_id), device(services, user_id).confirmed_at
+
+    late = activate(services, user_id, other, code_at(services, theirs.secret))
+
+    assert late == SecondStepResult(False, ALREADY_ENROLLED)
+    assert active_secret(services, user_id) == mine.secret  # the owner's authenticator still stands
+    assert device(services, user_id).confirmed_at == confirmed
+    assert stored_hashes(services, user_id) == hashes  # no new set of backup codes
+    assert to_show(services, user_id, other) is None
+    assert flows.attempts_left(services, user_id) == 5  # a valid code for its own secret: not counted
+    with pytest.raises(flows.AlreadyEnrolled):
+        enrolment(services, user_id, other)
 
 
 # --- activation -------------------------------------------------------------------------
@@ -123,86 +258,143 @@ def test_the_secret_is_never_shown_again_after_activation(services: Services, en
 
 def test_activation_with_a_code_from_the_app(services: Services, clock: FixedClock, make_user: Callable[..., int]) -> None:
     user_id = make_user()
-    enrolment = flows.pending_enrolment(services, user_id)
-    code = pyotp.TOTP(enrolment.secret).at(clock.now())  # what an authenticator app shows now
-    assert flows.backup_codes_to_show(services, user_id) is None
+    sid = pending(services, user_id)
+    shown = enrolment(services, user_id, sid)
+    code = pyotp.TOTP(shown.secret).at(clock.now())  # what an authenticator app shows now
+    assert to_show(services, user_id, sid) is None
 
-    assert flows.activate_totp(services, user_id, code) == SecondStepResult(True)
+    assert activate(services, user_id, sid, code) == SecondStepResult(True)
 
     assert user_row(services, user_id).second_factor_at == clock.now()
+    session = session_row(services, sid)
+    assert session.pending_totp_secret is None and session.pending_totp_created_at is None
     row = device(services, user_id)
-    assert row.pending_secret is None and row.pending_created_at is None
     assert row.confirmed_at == clock.now()
     assert row.last_step == step_now(services)
-    assert open_sealed(services.keys.aes_key, row.secret, purpose=flows.TOTP_PURPOSE, user_id=user_id).decode() == enrolment.secret
+    assert active_secret(services, user_id) == shown.secret
 
-    shown = flows.backup_codes_to_show(services, user_id)
-    assert shown is not None and len(shown) == 10 and len(set(shown)) == 10
-    assert all(len(code) == 19 and code.count("-") == 3 for code in shown)
-    assert flows.backup_codes_to_show(services, user_id) == shown  # until acknowledged
-    assert stored_hashes(services, user_id) == {backup_codes.code_hash(services.keys.signing_key, raw(c)) for c in shown}
+    codes = to_show(services, user_id, sid)
+    assert codes is not None and len(codes) == 10 and len(set(codes)) == 10
+    assert all(len(code) == 19 and code.count("-") == 3 for code in codes)
+    assert to_show(services, user_id, sid) == codes  # until acknowledged
+    assert stored_hashes(services, user_id) == {backup_codes.code_hash(services.keys.signing_key, raw(c)) for c in codes}
     assert flows.remaining_backup_codes(services, user_id) == 10
 
-    flows.acknowledge_backup_codes(services, user_id)
-    assert flows.backup_codes_to_show(services, user_id) is None
-    assert user_row(services, user_id).backup_codes_to_show is None
+    flows.acknowledge_backup_codes(services, user_id=user_id, session_id=sid)
+    assert to_show(services, user_id, sid) is None
+    assert session_row(services, sid).backup_codes_to_show is None
     assert flows.remaining_backup_codes(services, user_id) == 10  # acknowledging does not spend them
 
 
 def test_a_wrong_activation_code_fails_and_counts(services: Services, make_user: Callable[..., int]) -> None:
     user_id = make_user()
-    enrolment = flows.pending_enrolment(services, user_id)
-    result = flows.activate_totp(services, user_id, wrong_code(services, enrolment.secret))
+    sid = pending(services, user_id)
+    shown = enrolment(services, user_id, sid)
+    result = activate(services, user_id, sid, wrong_code(services, shown.secret))
     assert result == SecondStepResult(False, "That code is not right. 4 attempts left.", 4)
     assert flows.attempts_left(services, user_id) == 4
     assert user_row(services, user_id).second_factor_at is None
-    row = device(services, user_id)
-    assert row.secret is None and row.pending_secret is not None
+    assert device(services, user_id) is None
+    assert session_row(services, sid).pending_totp_secret is not None
     assert flows.remaining_backup_codes(services, user_id) == 0
-    assert flows.backup_codes_to_show(services, user_id) is None
+    assert to_show(services, user_id, sid) is None
     # Still pending: the right code activates it afterwards, and the count clears.
-    assert flows.activate_totp(services, user_id, code_at(services, enrolment.secret)).ok
+    assert activate(services, user_id, sid, code_at(services, shown.secret)).ok
     assert flows.attempts_left(services, user_id) == 5
 
 
 def test_activation_refuses_a_code_two_steps_old(services: Services, make_user: Callable[..., int]) -> None:
     user_id = make_user()
-    secret = flows.pending_enrolment(services, user_id).secret
+    sid = pending(services, user_id)
+    secret = enrolment(services, user_id, sid).secret
     stale = code_at(services, secret, -2)
     if stale in {code_at(services, secret, d) for d in (-1, 0, 1)}:
         pytest.skip("colliding code")
-    assert not flows.activate_totp(services, user_id, stale).ok
+    assert not activate(services, user_id, sid, stale).ok
+    assert device(services, user_id) is None
 
 
 def test_activation_without_a_pending_secret_fails(services: Services, make_user: Callable[..., int]) -> None:
     user_id = make_user()
-    assert flows.activate_totp(services, user_id, "123456").attempts_left == 4
+    assert activate(services, user_id, pending(services, user_id), "123456").attempts_left == 4
     assert device(services, user_id) is None
     assert user_row(services, user_id).second_factor_at is None
 
 
+def test_activation_needs_a_live_session_of_the_user(
+    services: Services, clock: FixedClock, make_user: Callable[..., int]
+) -> None:
+    user_id, other = make_user(), make_user()
+    sid = pending(services, user_id)
+    code = code_at(services, enrolment(services, user_id, sid).secret)
+    assert activate(services, other, sid, code) == SecondStepResult(False, flows.SESSION_ENDED)
+    clock.advance(services.settings.pending_second_step)
+    assert activate(services, user_id, sid, code) == SecondStepResult(False, flows.SESSION_ENDED)
+    assert device(services, user_id) is None and device(services, other) is None
+    assert flows.attempts_left(services, user_id) == flows.attempts_left(services, other) == 5
+
+
 def test_a_second_activation_is_refused(services: Services, clock: FixedClock, enrolled: Enrolled) -> None:
     hashes = stored_hashes(services, enrolled.user_id)
-    assert not flows.activate_totp(services, enrolled.user_id, code_at(services, enrolled.secret)).ok
+    assert not activate(services, enrolled.user_id, enrolled.session_id, code_at(services, enrolled.secret)).ok
+    assert not activate(services, enrolled.user_id, full(services, enrolled.user_id), code_at(services, enrolled.secret, 1)).ok
     assert stored_hashes(services, enrolled.user_id) == hashes  # no new set of codes
+    assert active_secret(services, enrolled.user_id) == enrolled.secret
 
 
 def test_parallel_activations_activate_once(services: Services, make_user: Callable[..., int]) -> None:
     user_id = make_user()
-    secret = flows.pending_enrolment(services, user_id).secret
+    sid = pending(services, user_id)
+    secret = enrolment(services, user_id, sid).secret
     code = code_at(services, secret)
-    results = run_in_parallel(lambda: flows.activate_totp(services, user_id, code), workers=10)
+    results = run_in_parallel(lambda: activate(services, user_id, sid, code), workers=10)
     assert sum(r.ok for r in results) == 1
     assert flows.remaining_backup_codes(services, user_id) == 10
-    assert len(flows.backup_codes_to_show(services, user_id)) == 10
+    assert len(to_show(services, user_id, sid)) == 10
+    assert active_secret(services, user_id) == secret
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="core: once activated the pending secret is gone, so a resent activation code is checked against "
+    "nothing and counts as a wrong code (verify_second_step answers REPLAYED without counting)",
+)
+def test_resending_the_activation_code_after_it_worked_does_not_count(
+    services: Services, make_user: Callable[..., int]
+) -> None:
+    user_id = make_user()
+    sid = pending(services, user_id)
+    code = code_at(services, enrolment(services, user_id, sid).secret)
+    assert activate(services, user_id, sid, code).ok
+    again = activate(services, user_id, sid, code)  # a second tab of the sign-in, or a resent request
+    assert not again.ok
+    assert not again.message.startswith("That code is not right.")
+    assert flows.attempts_left(services, user_id) == 5
 
 
 def test_the_activation_code_cannot_sign_in(services: Services, make_user: Callable[..., int]) -> None:
     user_id = make_user()
-    secret = flows.pending_enrolment(services, user_id).secret
+    sid = pending(services, user_id)
+    secret = enrolment(services, user_id, sid).secret
     code = code_at(services, secret)
-    assert flows.activate_totp(services, user_id, code).ok
-    assert not flows.verify_second_step(services, user_id, code).ok
+    assert activate(services, user_id, sid, code).ok
+    replayed = flows.verify_second_step(services, user_id=user_id, session_id=sid, code=code)
+    assert replayed == SecondStepResult(False, flows.REPLAYED)
+    assert flows.attempts_left(services, user_id) == 5
+
+
+def test_re_enrolment_from_a_full_session_replaces_the_secret(services: Services, enrolled: Enrolled) -> None:
+    sid = full(services, enrolled.user_id)
+    hashes = stored_hashes(services, enrolled.user_id)
+    new = enrolment(services, enrolled.user_id, sid, replacing=True)
+    # The old secret keeps working until the new one is confirmed.
+    assert active_secret(services, enrolled.user_id) == enrolled.secret
+    assert activate(services, enrolled.user_id, sid, code_at(services, new.secret)) == SecondStepResult(True)
+    assert active_secret(services, enrolled.user_id) == new.secret
+    assert stored_hashes(services, enrolled.user_id) == hashes  # the backup codes stay
+    assert to_show(services, enrolled.user_id, sid) is None
+    assert not sign_in(services, enrolled, code_at(services, enrolled.secret, 1)).ok
+    assert sign_in(services, enrolled, code_at(services, new.secret, 1)).ok
 
 
 # --- signing in with TOTP -----------------------------------------------------------------
@@ -221,8 +413,8 @@ def test_no_replay_of_a_code_or_an_earlier_step(services: Services, clock: Fixed
     assert totp.matching_step(enrolled.secret, code_before, clock.now(), services.settings) == s - 1
 
     assert sign_in(services, enrolled, code_s).ok
-    assert not sign_in(services, enrolled, code_s).ok
-    assert not sign_in(services, enrolled, code_before).ok
+    assert sign_in(services, enrolled, code_s) == SecondStepResult(False, flows.REPLAYED)
+    assert sign_in(services, enrolled, code_before) == SecondStepResult(False, flows.REPLAYED)
     assert device(services, enrolled.user_id).last_step == s
 
     clock.advance(30)
@@ -323,9 +515,9 @@ def test_twenty_parallel_uses_of_one_backup_code_succeed_once(services: Services
 def test_regenerating_kills_every_old_code(services: Services, enrolled: Enrolled) -> None:
     old_hashes = stored_hashes(services, enrolled.user_id)
     assert sign_in(services, enrolled, enrolled.backup_codes[0], "backup").ok
-    flows.acknowledge_backup_codes(services, enrolled.user_id)
+    sid = full(services, enrolled.user_id)
 
-    new = flows.regenerate_backup_codes(services, enrolled.user_id)
+    new = flows.regenerate_backup_codes(services, user_id=enrolled.user_id, session_id=sid)
 
     assert len(new) == 10 and len(set(new)) == 10
     assert set(new).isdisjoint(enrolled.backup_codes)
@@ -335,25 +527,98 @@ def test_regenerating_kills_every_old_code(services: Services, enrolled: Enrolle
         backup_codes.code_hash(services.keys.signing_key, raw(code)) for code in new
     }
     assert flows.remaining_backup_codes(services, enrolled.user_id) == 10
-    assert flows.backup_codes_to_show(services, enrolled.user_id) == new
+    assert to_show(services, enrolled.user_id, sid) == new
+    assert to_show(services, enrolled.user_id, enrolled.session_id) is None  # shown to the asking session only
+    flows.acknowledge_backup_codes(services, user_id=enrolled.user_id, session_id=sid)
+    assert to_show(services, enrolled.user_id, sid) is None
     assert not sign_in(services, enrolled, enrolled.backup_codes[1], "backup").ok
     assert sign_in(services, enrolled, new[0], "backup").ok
     assert flows.remaining_backup_codes(services, enrolled.user_id) == 9
 
 
+def test_regenerating_needs_a_live_session_of_the_user(
+    services: Services, make_user: Callable[..., int], enrolled: Enrolled
+) -> None:
+    hashes = stored_hashes(services, enrolled.user_id)
+    with pytest.raises(flows.NoSession):
+        flows.regenerate_backup_codes(services, user_id=enrolled.user_id, session_id=pending(services, make_user()))
+    assert stored_hashes(services, enrolled.user_id) == hashes
+
+
 def test_codes_to_show_sealed_for_another_user_are_not_shown(
     services: Services, make_user: Callable[..., int], enrolled: Enrolled
 ) -> None:
-    other = enrol(services, make_user())
-    theirs = user_row(services, other.user_id).backup_codes_to_show
+    other = make_user()
+    theirs_sid = full(services, other)
+    flows.regenerate_backup_codes(services, user_id=other, session_id=theirs_sid)
+    theirs = session_row(services, theirs_sid).backup_codes_to_show
+    assert theirs is not None
     with services.db() as session:
-        session.execute(sa.update(User).where(User.id == enrolled.user_id).values(backup_codes_to_show=theirs))
+        session.execute(
+            sa.update(AuthSession).where(AuthSession.id == enrolled.session_id).values(backup_codes_to_show=theirs)
+        )
         session.commit()
-    assert flows.backup_codes_to_show(services, enrolled.user_id) is None
+    assert to_show(services, enrolled.user_id, enrolled.session_id) is None
+    # Nor can a user read another user's session by its id.
+    assert to_show(services, enrolled.user_id, theirs_sid) is None
 
 
 def test_nothing_to_show_for_a_user_without_codes(services: Services, make_user: Callable[..., int]) -> None:
     user_id = make_user()
-    assert flows.backup_codes_to_show(services, user_id) is None
+    assert to_show(services, user_id, pending(services, user_id)) is None
     assert flows.remaining_backup_codes(services, user_id) == 0
     assert flows.attempts_left(services, user_id) == 5
+
+
+def test_fresh_backup_codes_are_shown_only_to_the_session_that_enrolled(
+    services: Services, make_user: Callable[..., int]
+) -> None:
+    user_id = make_user()
+    enrolling, other = pending(services, user_id), pending(services, user_id)
+    secret = enrolment(services, user_id, enrolling).secret
+    assert activate(services, user_id, enrolling, code_at(services, secret)).ok
+    codes = to_show(services, user_id, enrolling)
+    assert codes is not None and len(codes) == 10
+    # Another sign-in with the same password, before or after, sees none of them.
+    assert to_show(services, user_id, other) is None
+    assert to_show(services, user_id, pending(services, user_id)) is None
+    assert to_show(services, user_id, full(services, user_id)) is None
+    # Acknowledging from another session does not touch them either.
+    flows.acknowledge_backup_codes(services, user_id=user_id, session_id=other)
+    assert to_show(services, user_id, enrolling) == codes
+
+
+def test_fresh_backup_codes_move_to_the_full_session_at_claim(
+    services: Services, make_user: Callable[..., int]
+) -> None:
+    user_id = make_user()
+    pending_token, enrolling = pending_session(services, user_id)
+    secret = enrolment(services, user_id, enrolling).secret
+    assert activate(services, user_id, enrolling, code_at(services, secret)).ok
+    codes = to_show(services, user_id, enrolling)
+    assert codes is not None
+
+    ticket = auth_flows.start_session_handoff(
+        services, user_id=user_id, factor_level=FULL, remember=False, next_path="/user/backup-codes",
+        tab=TEST_TAB, replaces_token=pending_token,
+    )
+    claimed = auth_flows.claim_session(
+        services, ticket=ticket.ticket, bind=ticket.bind, tab=TEST_TAB, ip="203.0.113.10", user_agent="test"
+    )
+    assert claimed is not None
+
+    info = auth_flows.current_session(services, claimed.token, touch=False)
+    assert info is not None and info.is_full and info.backup_codes_pending
+    assert to_show(services, user_id, info.session_id) == codes
+    # The first-factor session has ended, and its copy with it: the codes are kept once, on the new session.
+    assert auth_flows.current_session(services, pending_token, touch=False) is None
+    with services.db() as session:
+        holders = session.execute(
+            sa.select(AuthSession.id).where(AuthSession.user_id == user_id, AuthSession.backup_codes_to_show.is_not(None))
+        ).scalars().all()
+    assert holders == [info.session_id]
+    # Another full session of the user does not get them.
+    assert to_show(services, user_id, full(services, user_id)) is None
+    flows.acknowledge_backup_codes(services, user_id=user_id, session_id=info.session_id)
+    assert to_show(services, user_id, info.session_id) is None
+    assert auth_flows.current_session(services, claimed.token, touch=False).backup_codes_pending is False

@@ -1,0 +1,196 @@
+"""Attack review #7, finding 9: the second-step lock must not be a weapon, nor leak guesses under load.
+
+The lock lets 5 wrong second-factor codes through per window, then locks for 15 minutes.
+Three ways to turn it against the owner or around itself:
+
+- Lock-out: someone who has only the password signs in, types 5 wrong codes and locks
+  the account. If that one lock also guarded step-up, the owner's own signed-in
+  sessions could no longer confirm a sensitive change (new authenticator, new backup
+  codes) while the thief holds the password: the lock is scoped, and a first-factor
+  session's codes count for sign-in only.
+- Self-lock: a browser or a client that sends the same valid code many times at once
+  (double submit, retries) must not lock its owner: copies that lose the replay race
+  are refused without counting.
+- Burst around a success: codes are checked under reserved slots so that no more than
+  5 wrong ones are ever evaluated. A success forgives the failures; if it also freed
+  the slots of the wrong codes still being checked, a burst that straddles someone's
+  success would get a second round of 5 guesses on top of the ones in flight.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+import pytest
+import sqlalchemy as sa
+
+from fuzzydice import audit
+from fuzzydice.auth import flows as auth_flows
+from fuzzydice.auth import step_up
+from fuzzydice.auth.sessions import FIRST_FACTOR
+from fuzzydice.mfa import flows, lock, totp
+from fuzzydice.mfa.flows import SecondStepResult
+from fuzzydice.models import AuditEvent, SecondFactorLock
+from fuzzydice.services import Services
+from tests.conftest import TEST_TAB, full_session, run_in_parallel, session_id_of
+from tests.mfa.conftest import Enrolled, code_at, enrol, wrong_code
+
+THIEF_IP = "198.51.100.7"
+MAX = 5
+
+
+@pytest.fixture
+def enrolled(services: Services, make_user: Callable[..., int]) -> Enrolled:
+    """A user with TOTP active and a first-factor session waiting for its code (the owner signing in)."""
+    return enrol(services, make_user())
+
+
+def thief_session(services: Services, user_id: int) -> int:
+    """A first-factor session as the password alone earns it, from the thief's address; its id."""
+    ticket = auth_flows.start_session_handoff(
+        services, user_id=user_id, factor_level=FIRST_FACTOR, remember=False, next_path="/", tab=TEST_TAB
+    )
+    claimed = auth_flows.claim_session(
+        services, ticket=ticket.ticket, bind=ticket.bind, tab=TEST_TAB, ip=THIEF_IP, user_agent="curl"
+    )
+    assert claimed is not None
+    return session_id_of(services, claimed.token)
+
+
+def submit(services: Services, user_id: int, session_id: int, code: str, method: flows.Method = "totp") -> SecondStepResult:
+    return flows.verify_second_step(services, user_id=user_id, session_id=session_id, code=code, method=method)
+
+
+def lock_row(services: Services, user_id: int, scope: lock.Scope = lock.SIGN_IN) -> SecondFactorLock | None:
+    with services.db() as session:
+        return session.get(SecondFactorLock, (user_id, scope))
+
+
+def audit_events(services: Services, user_id: int) -> list[AuditEvent]:
+    with services.db() as session:
+        return list(session.execute(sa.select(AuditEvent).where(AuditEvent.user_id == user_id)).scalars())
+
+
+def test_a_password_thiefs_wrong_codes_do_not_lock_the_owners_sessions_out_of_step_up(
+    services: Services, enrolled: Enrolled
+) -> None:
+    owner_token = full_session(services, enrolled.user_id)
+    owner = session_id_of(services, owner_token)
+    thief = thief_session(services, enrolled.user_id)
+    guess = wrong_code(services, enrolled.secret)
+
+    answers = [submit(services, enrolled.user_id, thief, guess) for _ in range(MAX + 3)]
+
+    assert [a.attempts_left for a in answers] == [4, 3, 2, 1, 0, 0, 0, 0]
+    until = answers[MAX - 1].locked_until
+    assert until == services.clock.now() + services.settings.second_factor_lock
+    assert all(a.locked_until == until for a in answers[MAX - 1:])
+    # Sign-in is locked for everyone: that is what stops the thief.
+    assert submit(services, enrolled.user_id, enrolled.session_id, code_at(services, enrolled.secret)).locked_until == until
+    # The owner's signed-in session still confirms a sensitive change with the authenticator...
+    assert submit(services, enrolled.user_id, owner, code_at(services, enrolled.secret)) == SecondStepResult(True)
+    assert flows.attempts_left(services, enrolled.user_id, lock.STEP_UP) == MAX
+    # ... and with a backup code, through the real step-up entry point.
+    confirmed = step_up.confirm_second_factor(
+        services, token=full_session(services, enrolled.user_id), user_id=enrolled.user_id,
+        code=enrolled.backup_codes[0], method="backup",
+    )
+    assert confirmed == SecondStepResult(True)
+    assert flows.attempts_left(services, enrolled.user_id, lock.SIGN_IN) == 0
+    # The owner is told, with the thief's address.
+    assert audit.alerts(services, enrolled.user_id) == [
+        audit.Alert(kind=audit.SECOND_STEP_LOCKED, ip=THIEF_IP, created_at=services.clock.now())
+    ]
+
+
+def test_copies_of_a_valid_code_sent_at_once_do_not_lock_the_owner(services: Services, enrolled: Enrolled) -> None:
+    code = code_at(services, enrolled.secret)
+
+    burst = run_in_parallel(lambda: submit(services, enrolled.user_id, enrolled.session_id, code), workers=20)
+
+    assert len(burst) == 20
+    assert sum(r.ok for r in burst) == 1
+    others = [r for r in burst if not r.ok]
+    assert all(r in (SecondStepResult(False, flows.REPLAYED), SecondStepResult(False, flows.BUSY)) for r in others)
+    # A browser that keeps resending it afterwards is told it was used, and nothing counts either.
+    late = [submit(services, enrolled.user_id, enrolled.session_id, code) for _ in range(MAX + 1)]
+    assert late == [SecondStepResult(False, flows.REPLAYED)] * (MAX + 1)
+
+    row = lock_row(services, enrolled.user_id)
+    assert (row.failures, row.in_flight, row.locked_until) == (0, 0, None)
+    assert flows.attempts_left(services, enrolled.user_id) == MAX
+    assert audit_events(services, enrolled.user_id) == []
+    wrong = submit(services, enrolled.user_id, enrolled.session_id, wrong_code(services, enrolled.secret))
+    assert wrong == SecondStepResult(False, "That code is not right. 4 attempts left.", 4)
+
+
+def test_a_success_inside_a_burst_of_wrong_codes_never_lets_more_than_five_be_evaluated(
+    services: Services, enrolled: Enrolled, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The owner's valid code is checked while 4 of the thief's wrong codes are in flight, and the
+    thief's 50 parallel workers keep sending wrong codes after the success."""
+    valid = code_at(services, enrolled.secret)
+    guess = wrong_code(services, enrolled.secret)
+    thief = thief_session(services, enrolled.user_id)
+    real = totp.matching_step
+    guard = threading.Lock()
+    wrong_evaluated: list[str] = []
+    held = threading.Semaphore(0)  # a wrong code is in flight, waiting inside the check
+    valid_in_flight = threading.Event()
+    success_settled = threading.Event()
+
+    def spy(secret, code, moment, settings):
+        if code == valid:
+            valid_in_flight.set()
+            for _ in range(MAX - 1):  # check it only once 4 wrong codes hold the other slots
+                assert held.acquire(timeout=30)
+            return real(secret, code, moment, settings)
+        with guard:
+            wrong_evaluated.append(code)
+        held.release()
+        success_settled.wait(timeout=30)  # the first wrong codes are still being checked during the success
+        return real(secret, code, moment, settings)
+
+    monkeypatch.setattr(totp, "matching_step", spy)  # flows calls it as totp.matching_step
+
+    owner_result: list[SecondStepResult] = []
+
+    def owner() -> None:
+        try:
+            owner_result.append(submit(services, enrolled.user_id, enrolled.session_id, valid))
+        finally:
+            success_settled.set()
+
+    owner_thread = threading.Thread(target=owner)
+    owner_thread.start()
+    assert valid_in_flight.wait(timeout=30)  # the owner's code holds a slot
+
+    def thief_worker() -> list[SecondStepResult]:
+        answers = []
+        for _ in range(2000):
+            answer = submit(services, enrolled.user_id, thief, guess)
+            answers.append(answer)
+            if answer.locked_until is not None:
+                return answers
+            if answer.message == flows.BUSY:
+                time.sleep(0.002)
+        return answers
+
+    burst = run_in_parallel(thief_worker, workers=50)
+    owner_thread.join(timeout=60)
+
+    assert owner_result == [SecondStepResult(True)]
+    assert len(wrong_evaluated) <= MAX, f"{len(wrong_evaluated)} wrong codes were evaluated"
+    answers = [answer for worker in burst for answer in worker]
+    assert not any(a.ok for a in answers)
+    checked = [a for a in answers if a.message.startswith("That code is not right.")]
+    assert len(checked) == len(wrong_evaluated)
+    # The burst ends locked (every worker stopped on a locked answer), with one alert.
+    until = lock_row(services, enrolled.user_id).locked_until
+    assert until is not None
+    assert all(worker[-1].locked_until == until for worker in burst)
+    assert len(audit_events(services, enrolled.user_id)) == 1
+    row = lock_row(services, enrolled.user_id)
+    assert (row.failures, row.in_flight) == (MAX, 0)
