@@ -55,8 +55,6 @@ class User(SQLModel, table=True):
     disabled_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     """Set by an operator (`python -m fuzzydice.admin disable`): the account cannot sign in and its sessions stop."""
     second_factor_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
-    backup_codes_to_show: str | None = Field(default=None, max_length=2000)
-    """Fresh backup codes, encrypted, kept until the user confirms they saved them."""
 
 
 class AuthSession(SQLModel, table=True):
@@ -79,6 +77,11 @@ class AuthSession(SQLModel, table=True):
     """Sensitive changes are allowed until then (a second factor was just given again)."""
     wallet_fresh_until: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     """A wallet user signed a fresh message; the code must follow before then."""
+    pending_totp_secret: str | None = Field(default=None, max_length=300)
+    """An authenticator secret this session is enrolling (sealed); no other session ever sees it."""
+    pending_totp_created_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    backup_codes_to_show: str | None = Field(default=None, max_length=2000)
+    """Fresh backup codes (sealed), shown to this session only until the user confirms they saved them."""
 
 
 class SiweChallenge(SQLModel, table=True):
@@ -122,6 +125,8 @@ class ClaimTicket(SQLModel, table=True):
     factor_level: int = 1
     remember: bool = False
     next_path: str = Field(default="/", max_length=512)
+    tab_hash: str = Field(default="", max_length=64)
+    """SHA-256 of the client token of the tab that earned the ticket; only that tab redeems it."""
     replaces_token_hash: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(sa_column=utc_column())
     expires_at: datetime = Field(sa_column=utc_column(index=True))
@@ -168,8 +173,6 @@ class TotpDevice(SQLModel, table=True):
     secret: str | None = Field(default=None, max_length=300)
     confirmed_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     last_step: int | None = Field(default=None, sa_type=sa.BigInteger)
-    pending_secret: str | None = Field(default=None, max_length=300)
-    pending_created_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
 
 
 class BackupCode(SQLModel, table=True):
@@ -185,11 +188,33 @@ class BackupCode(SQLModel, table=True):
 
 
 class SecondFactorLock(SQLModel, table=True):
-    """Second-step failures of one account (all factors together) and its lock."""
+    """Second-factor failures of one account in one scope (all factors together) and its lock.
+
+    Scopes: `sign_in` (the second step after a first factor) and `step_up` (a full
+    session confirming a sensitive change), so failures of someone who only has the
+    password never lock the owner's own signed-in sessions out of step-up.
+    """
 
     __tablename__ = "second_factor_locks"
 
     user_id: int = Field(foreign_key="users.id", primary_key=True, ondelete="CASCADE")
+    scope: str = Field(default="sign_in", primary_key=True, max_length=16)
     failures: int = 0
+    in_flight: int = 0
+    """Codes being checked right now; they hold a slot until they succeed or fail."""
     window_started_at: datetime = Field(sa_column=utc_column())
     locked_until: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+
+
+class AuditEvent(SQLModel, table=True):
+    """A security event of an account (who, what, from where, when); the user sees their own."""
+
+    __tablename__ = "audit_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True, ondelete="CASCADE")
+    kind: str = Field(max_length=40)
+    ip: str | None = Field(default=None, max_length=64)
+    created_at: datetime = Field(sa_column=utc_column(index=True))
+    seen_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    """When the user dismissed it (alerts are shown until then)."""

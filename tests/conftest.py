@@ -188,14 +188,43 @@ def checkpw_calls(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
     return calls
 
 
-def full_session(services: Services, user_id: int) -> str:
-    """A session with both factors done, through the real hand-off (ticket, then claim); returns its token."""
-    from fuzzydice.auth.sessions import FULL
+TEST_TAB = "test-tab-client-token"
+"""The client token of the tab every core-level hand-off in the tests belongs to."""
 
-    ticket = flows.start_session_handoff(services, user_id=user_id, factor_level=FULL, remember=False, next_path="/user/home")
-    claimed = flows.claim_session(services, ticket=ticket.ticket, bind=ticket.bind, ip="203.0.113.10", user_agent="test")
+
+def claimed_session(services: Services, user_id: int, factor_level: int, replaces_token: str | None = None) -> str:
+    """A session through the real hand-off (ticket, then claim, from one tab); returns its token."""
+    ticket = flows.start_session_handoff(
+        services, user_id=user_id, factor_level=factor_level, remember=False, next_path="/user/home",
+        tab=TEST_TAB, replaces_token=replaces_token,
+    )
+    claimed = flows.claim_session(
+        services, ticket=ticket.ticket, bind=ticket.bind, tab=TEST_TAB, ip="203.0.113.10", user_agent="test"
+    )
     assert claimed is not None
     return claimed.token
+
+
+def full_session(services: Services, user_id: int) -> str:
+    """A session with both factors done, through the real hand-off; returns its token."""
+    from fuzzydice.auth.sessions import FULL
+
+    return claimed_session(services, user_id, FULL)
+
+
+def pending_session(services: Services, user_id: int) -> tuple[str, int]:
+    """A first-factor-only session (as after the password), through the real hand-off: (token, session id)."""
+    from fuzzydice.auth.sessions import FIRST_FACTOR
+
+    token = claimed_session(services, user_id, FIRST_FACTOR)
+    return token, session_id_of(services, token)
+
+
+def session_id_of(services: Services, token: str) -> int:
+    """The id of the live session behind `token`."""
+    info = flows.current_session(services, token, touch=False)
+    assert info is not None
+    return info.session_id
 
 
 def next_totp_code(services: Services, clock: FixedClock, secret: str) -> str:

@@ -9,6 +9,7 @@ from sqlmodel import select
 from fuzzydice.auth import flows, throttle
 from fuzzydice.maintenance import delete_expired_rows
 from fuzzydice.models import AuthSession, ClaimTicket, SignInThrottle
+from tests.conftest import TEST_TAB
 
 
 def counts(services):
@@ -22,9 +23,9 @@ def counts(services):
 
 def test_cleanup_removes_only_what_has_expired(services, clock, make_user):
     user_id = make_user()
-    ticket = flows.start_session_handoff(services, user_id=user_id, factor_level=1, remember=False, next_path="/")
-    flows.claim_session(services, ticket=ticket.ticket, bind=ticket.bind, ip="127.0.0.1", user_agent="t")
-    flows.start_session_handoff(services, user_id=user_id, factor_level=1, remember=False, next_path="/")
+    ticket = flows.start_session_handoff(services, user_id=user_id, factor_level=1, remember=False, next_path="/", tab=TEST_TAB)
+    flows.claim_session(services, ticket=ticket.ticket, bind=ticket.bind, tab=TEST_TAB, ip="127.0.0.1", user_agent="t")
+    flows.start_session_handoff(services, user_id=user_id, factor_level=1, remember=False, next_path="/", tab=TEST_TAB)
     with services.db() as session:
         throttle.reserve_attempt(session, "k", "127.0.0.1", clock.now(), services.settings)  # (account, IP) + account
     assert counts(services) == (1, 1, 2)

@@ -172,9 +172,10 @@ def start_session_handoff(
     factor_level: int,
     remember: bool,
     next_path: str,
+    tab: str,
     replaces_token: str | None = None,
 ) -> IssuedTicket:
-    """Issue the one-time ticket the browser redeems for its session cookie."""
+    """Issue the one-time ticket the tab (client token `tab`) redeems for its session cookie."""
     with services.db() as session:
         return issue_ticket(
             session,
@@ -184,22 +185,32 @@ def start_session_handoff(
             next_path=next_path,
             now=services.clock.now(),
             settings=services.settings,
+            tab=tab,
             replaces_token=replaces_token,
         )
 
 
 def claim_session(
-    services: Services, *, ticket: str, bind: str | None, ip: str | None, user_agent: str | None
+    services: Services, *, ticket: str, bind: str | None, tab: str | None, ip: str | None, user_agent: str | None
 ) -> ClaimedSession | None:
-    """Redeem a ticket for a new session; the session it replaces (privilege change) ends."""
+    """Redeem a ticket for a new session; the session it replaces (privilege change) ends.
+
+    Fresh backup codes the replaced session was to show move to the new one (they belong
+    to this browser's sign-in, never to another session of the user).
+    """
     now = services.clock.now()
     with services.db() as session:
-        redeemed = redeem_ticket(session, ticket, bind, now)
+        redeemed = redeem_ticket(session, ticket, bind, tab, now)
         if redeemed is None:
             return None
+        codes_to_show = None
         if redeemed.replaces_token_hash:
             table = AuthSession.__table__
-            session.execute(sa.delete(table).where(table.c.token_hash == redeemed.replaces_token_hash))
+            codes_to_show = session.execute(
+                sa.delete(table)
+                .where(table.c.token_hash == redeemed.replaces_token_hash, table.c.user_id == redeemed.user_id)
+                .returning(table.c.backup_codes_to_show)
+            ).scalar()
         token = sessions.create_session(
             session,
             user_id=redeemed.user_id,
@@ -209,6 +220,7 @@ def claim_session(
             settings=services.settings,
             ip=ip,
             user_agent=user_agent,
+            backup_codes_to_show=codes_to_show,
         )
         session.commit()
         row = session.exec(select(AuthSession).where(AuthSession.token_hash == token_hash(token))).one()

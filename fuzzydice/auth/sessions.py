@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from fuzzydice.auth.account_status import may_sign_in
 from fuzzydice.auth.tokens import new_token, token_hash
-from fuzzydice.models import AuthSession, User
+from fuzzydice.models import AuthSession, ClaimTicket, SiweChallenge, User
 from fuzzydice.settings import Settings
 
 FIRST_FACTOR = 1
@@ -48,6 +48,7 @@ def create_session(
     settings: Settings,
     ip: str | None = None,
     user_agent: str | None = None,
+    backup_codes_to_show: str | None = None,
 ) -> str:
     """Create a session row and return its token (only the hash is stored).
 
@@ -69,6 +70,7 @@ def create_session(
             absolute_expires_at=now + absolute,
             ip=(ip or "")[:64] or None,
             user_agent=(user_agent or "")[:512] or None,
+            backup_codes_to_show=backup_codes_to_show,
         )
     )
     return token
@@ -113,7 +115,7 @@ def lookup_session(
         absolute_expires_at=auth.absolute_expires_at,
         remember=auth.remember,
         has_second_factor=user.second_factor_at is not None,
-        backup_codes_pending=user.backup_codes_to_show is not None,
+        backup_codes_pending=auth.backup_codes_to_show is not None,
     )
 
 
@@ -153,11 +155,22 @@ def delete_expired_sessions(session: Session, now: datetime) -> int:
 
 
 def revoke_other_sessions(session: Session, user_id: int, keep_token: str | None) -> int:
-    """End every session of `user_id` but the one of `keep_token` (after a change of factors or identities)."""
+    """End every session of `user_id` but the one of `keep_token` (after a change of factors or identities).
+
+    Sign-ins still on their way end too: unclaimed hand-off tickets (a ticket issued before
+    the change would otherwise become a live session after it) and unsigned wallet challenges
+    of the user (step-up and linking) and of the user's wallet (sign-in).
+    """
     table = AuthSession.__table__
     keep = token_hash(keep_token) if keep_token else ""
     count = session.execute(
         sa.delete(table).where(table.c.user_id == user_id, table.c.token_hash != keep)
     ).rowcount
+    tickets = ClaimTicket.__table__
+    session.execute(sa.delete(tickets).where(tickets.c.user_id == user_id))
+    challenges = SiweChallenge.__table__
+    wallet = session.execute(sa.select(User.__table__.c.wallet_address).where(User.__table__.c.id == user_id)).scalar()
+    mine = challenges.c.user_id == user_id
+    session.execute(sa.delete(challenges).where(sa.or_(mine, challenges.c.address == wallet) if wallet else mine))
     session.commit()
     return count

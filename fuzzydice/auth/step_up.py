@@ -71,7 +71,7 @@ def confirm_second_factor(
     if needs_wallet_signature(services, user_id):
         if row.wallet_fresh_until is None or row.wallet_fresh_until <= now:
             return SecondStepResult(False, NEEDS_WALLET_FIRST)
-    result = mfa_flows.verify_second_step(services, user_id, code, method)
+    result = mfa_flows.verify_second_step(services, user_id=user_id, session_id=row.id, code=code, method=method)
     if result.ok:
         with services.db() as session:
             session.execute(
@@ -96,12 +96,20 @@ def _full_session_of(row, user_id: int, now) -> bool:
 
 def is_fresh(services: Services, token: str | None, user_id: int) -> bool:
     """Whether this live, full session of `user_id` gave a second factor again recently enough."""
+    return fresh_session_id(services, token, user_id) is not None
+
+
+def fresh_session_id(services: Services, token: str | None, user_id: int) -> int | None:
+    """The id of this live, full and fresh session of `user_id`, or None when it may not make sensitive changes."""
     row = _session_row(services, token)
     now = services.clock.now()
-    return _full_session_of(row, user_id, now) and bool(row.fresh_until and row.fresh_until > now)
+    if _full_session_of(row, user_id, now) and row.fresh_until and row.fresh_until > now:
+        return row.id
+    return None
 
 
 def end_other_sessions(services: Services, *, token: str, user_id: int) -> int:
-    """After a sensitive change, every other session of the user ends (checklist: sessions must not survive it)."""
+    """After a sensitive change, every other session of the user ends (checklist: sessions must not survive it),
+    and with them every sign-in still on its way: unclaimed tickets and unsigned wallet challenges."""
     with services.db() as session:
         return revoke_other_sessions(session, user_id, token)

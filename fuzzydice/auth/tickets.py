@@ -1,14 +1,18 @@
 """Claim tickets: the one-time hand-off of a new session to the browser that earned it.
 
 The sign-in event handler issues a ticket and a bind value; the browser gets the
-bind value as a short-lived SameSite=Strict cookie and posts the ticket in a
-top-level form to the claim route. Whoever deletes the row first wins, so a
-ticket works once; it dies after `claim_ticket_ttl` and without its bind cookie.
+bind value as a short-lived SameSite=Strict cookie named after the ticket's tag
+(two tabs signing in at once do not overwrite each other's) and posts the ticket
+with its tab's client token in a top-level form to the claim route. Whoever
+deletes the row first wins, so a ticket works once; it dies after
+`claim_ticket_ttl`, without its bind cookie, and in any other tab.
 """
 
 from __future__ import annotations
 
 import hmac
+import re
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,12 +24,16 @@ from fuzzydice.models import ClaimTicket
 from fuzzydice.settings import Settings
 
 
+TAG_PATTERN = re.compile(r"^[0-9a-f]{16}$")
+
+
 @dataclass(frozen=True)
 class IssuedTicket:
-    """A ticket and the value that binds it to one browser (both secrets)."""
+    """A ticket and the value that binds it to one browser (both secrets), and the tag naming its bind cookie."""
 
     ticket: str
     bind: str
+    tag: str
 
 
 @dataclass(frozen=True)
@@ -48,9 +56,10 @@ def issue_ticket(
     next_path: str,
     now: datetime,
     settings: Settings,
+    tab: str,
     replaces_token: str | None = None,
 ) -> IssuedTicket:
-    """Store a new ticket (hashes only) and return its secrets."""
+    """Store a new ticket (hashes only) for the tab whose client token is `tab`; return its secrets."""
     ticket, bind = new_token(), new_token()
     session.add(
         ClaimTicket(
@@ -60,17 +69,18 @@ def issue_ticket(
             factor_level=factor_level,
             remember=remember,
             next_path=next_path,
+            tab_hash=token_hash(tab),
             replaces_token_hash=token_hash(replaces_token) if replaces_token else None,
             created_at=now,
             expires_at=now + settings.claim_ticket_ttl,
         )
     )
     session.commit()
-    return IssuedTicket(ticket=ticket, bind=bind)
+    return IssuedTicket(ticket=ticket, bind=bind, tag=secrets.token_hex(8))
 
 
-def redeem_ticket(session: Session, ticket: str, bind: str | None, now: datetime) -> RedeemedTicket | None:
-    """Consume `ticket`; None when unknown, already used, expired or not bound to `bind`.
+def redeem_ticket(session: Session, ticket: str, bind: str | None, tab: str | None, now: datetime) -> RedeemedTicket | None:
+    """Consume `ticket`; None when unknown, already used, expired, or not bound to `bind` and `tab`.
 
     The row is deleted before anything is checked, so a failed attempt also burns it.
     """
@@ -87,6 +97,7 @@ def redeem_ticket(session: Session, ticket: str, bind: str | None, now: datetime
             table.c.remember,
             table.c.next_path,
             table.c.replaces_token_hash,
+            table.c.tab_hash,
             table.c.expires_at,
         )
     ).first()
@@ -96,6 +107,8 @@ def redeem_ticket(session: Session, ticket: str, bind: str | None, now: datetime
     if now >= row.expires_at:
         return None
     if not bind or not hmac.compare_digest(row.bind_hash, token_hash(bind)):
+        return None
+    if not tab or not hmac.compare_digest(row.tab_hash, token_hash(tab)):
         return None
     return RedeemedTicket(
         user_id=row.user_id,

@@ -20,24 +20,30 @@ def api_base(origin: str, host: str) -> str:
     return f"{parts.scheme or 'http'}://{host}"
 
 
-def post_form_script(action: str, fields: dict[str, str]) -> str:
-    """JS that submits a hidden top-level form POST to `action`."""
+def post_form_script(action: str, fields: dict[str, str], *, js_fields: str = "{}") -> str:
+    """JS that submits a hidden top-level form POST to `action` (`js_fields`: a JS object expression of more fields)."""
     return (
         "(function(){var f=document.createElement('form');f.method='POST';"
         f"f.action={json.dumps(action)};"
-        f"var v={json.dumps(fields)};"
+        f"var v=Object.assign({json.dumps(fields)},{js_fields});"
         "for(var k in v){var i=document.createElement('input');i.type='hidden';i.name=k;i.value=v[k];f.appendChild(i);}"
         "document.body.appendChild(f);f.submit();})();"
     )
 
 
-def handoff_script(settings: Settings, *, base: str, ticket: str, bind: str) -> str:
-    """Set the bind cookie, then post the ticket to the claim route."""
+# The tab's own client token, as Reflex keeps it: only the tab that asked can redeem its ticket.
+TAB_TOKEN_JS = "{tab: window.sessionStorage.getItem('token') || ''}"
+
+
+def handoff_script(settings: Settings, *, base: str, ticket: str, bind: str, tag: str) -> str:
+    """Set the ticket's bind cookie (`__Host-` over https), then post the ticket with the tab's token to the claim route."""
     ttl = int(settings.claim_ticket_ttl.total_seconds())
-    cookie = f"{settings.bind_cookie_name}={bind}; Path=/; Max-Age={ttl}; SameSite=Strict"
+    name = f"{settings.bind_cookie_name}_{tag}"
+    attributes = f"={bind}; Path=/; Max-Age={ttl}; SameSite=Strict"
     return (
-        f"document.cookie={json.dumps(cookie)}+(location.protocol==='https:'?'; Secure':'');"
-        + post_form_script(f"{base}/api/session/claim", {"ticket": ticket})
+        "(function(){var s=location.protocol==='https:';"
+        f"document.cookie=(s?'__Host-':'')+{json.dumps(name + attributes)}+(s?'; Secure':'');}})();"
+        + post_form_script(f"{base}/api/session/claim", {"ticket": ticket, "tag": tag}, js_fields=TAB_TOKEN_JS)
     )
 
 

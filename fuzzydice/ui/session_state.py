@@ -30,6 +30,7 @@ class SessionState(rx.State):
     """Who this tab belongs to; filled by the guard from the session cookie."""
 
     _user_id: int | None = None
+    _session_id: int | None = None
     _level: int = 0
     _remember: bool = False
     _has_second_factor: bool = False
@@ -46,7 +47,7 @@ class SessionState(rx.State):
             return
         if self._user_id not in (None, info.user_id):
             self._wipe()
-        self._user_id, self._level = info.user_id, info.factor_level
+        self._user_id, self._session_id, self._level = info.user_id, info.session_id, info.factor_level
         self._remember, self._has_second_factor = info.remember, info.has_second_factor
         shown = {
             "user_name": info.user_name,
@@ -78,10 +79,13 @@ class SessionState(rx.State):
             factor_level=factor_level,
             remember=remember,
             next_path=next_path,
+            tab=self.router.session.client_token,
             replaces_token=self._session_token(),
         )
         return rx.call_script(
-            browser_scripts.handoff_script(services.settings, base=self._api_base(), ticket=issued.ticket, bind=issued.bind)
+            browser_scripts.handoff_script(
+                services.settings, base=self._api_base(), ticket=issued.ticket, bind=issued.bind, tag=issued.tag
+            )
         )
 
     @rx.event

@@ -17,9 +17,12 @@ from fuzzydice.auth.tickets import IssuedTicket
 from fuzzydice.auth.tokens import token_hash
 from fuzzydice.models import AuthSession
 from fuzzydice.services import Services
+from tests.conftest import TEST_TAB
 
 CLAIM = "/api/session/claim"
 LOGOUT = "/api/session/logout"
+PAGE = "http://127.0.0.1:3000"  # an allow-listed page origin of the test settings (dev: pages on :3000)
+SAME_ORIGIN = {"Sec-Fetch-Site": "same-origin"}
 
 
 def parse_set_cookies(response) -> dict[str, dict[str, str | bool]]:
@@ -45,7 +48,8 @@ def user_id(make_user: Callable[..., int]) -> int:
 def issue(api_services: Services, user_id: int) -> Callable[..., IssuedTicket]:
     def make(remember: bool = False, next_path: str = "/user/home", **extra) -> IssuedTicket:
         return flows.start_session_handoff(
-            api_services, user_id=user_id, factor_level=FULL, remember=remember, next_path=next_path, **extra
+            api_services, user_id=user_id, factor_level=FULL, remember=remember, next_path=next_path, tab=TEST_TAB,
+            **extra,
         )
 
     return make
@@ -67,11 +71,20 @@ def https_client(api_services: Services) -> Iterator[TestClient]:
         yield test_client
 
 
-def claim(client: TestClient, issued: IssuedTicket | None, *, bind: bool = True, headers=None, **kwargs):
+def bind_cookie(client: TestClient, issued: IssuedTicket) -> str:
+    """The bind cookie's name as the page's script sets it (`__Host-` over https)."""
+    secure = str(client.base_url).startswith("https")
+    return f"{'__Host-' if secure else ''}fd_bind_{issued.tag}"
+
+
+def claim(
+    client: TestClient, issued: IssuedTicket | None, *, bind: bool = True, headers=None, tab: str = TEST_TAB, **kwargs
+):
+    """Post a ticket as the app's own page does: same-origin, with its bind cookie and the tab's token."""
     if issued is not None and bind:
-        client.cookies.set("fd_bind", issued.bind)
-    data = {"ticket": issued.ticket} if issued is not None else None
-    response = client.post(CLAIM, data=data, headers=headers or {}, **kwargs)
+        client.cookies.set(bind_cookie(client, issued), issued.bind)
+    data = {"ticket": issued.ticket, "tag": issued.tag, "tab": tab} if issued is not None else None
+    response = client.post(CLAIM, data=data, headers=SAME_ORIGIN if headers is None else headers, **kwargs)
     client.cookies.clear()
     return response
 
@@ -102,9 +115,26 @@ def test_claim_sets_the_session_cookie_and_redirects(client: TestClient, issue, 
 
 
 def test_claim_clears_the_bind_cookie(client: TestClient, issue) -> None:
-    cookies = parse_set_cookies(claim(client, issue()))
-    assert cookies["fd_bind"]["value"] == ""
-    assert cookies["fd_bind"]["max-age"] == "0"
+    issued = issue()
+    cookies = parse_set_cookies(claim(client, issued))
+    assert cookies[f"fd_bind_{issued.tag}"]["value"] == ""
+    assert cookies[f"fd_bind_{issued.tag}"]["max-age"] == "0"
+
+
+def test_another_tabs_token_is_refused(client: TestClient, issue, api_services: Services) -> None:
+    response = claim(client, issue(), tab="another-tab")
+    assert response.status_code == 400
+    assert "fd_session" not in parse_set_cookies(response)
+    assert session_hashes(api_services) == []
+
+
+def test_over_https_only_the_host_prefixed_bind_cookie_counts(https_client: TestClient, issue) -> None:
+    # A plain `fd_bind_…` cookie can be planted by any http page of the host: over https it is ignored.
+    issued = issue()
+    https_client.cookies.set(f"fd_bind_{issued.tag}", issued.bind)
+    response = claim(https_client, issued, bind=False)
+    assert response.status_code == 400
+    assert "__Host-fd_session" not in parse_set_cookies(response)
 
 
 def test_remember_me_cookie_lasts_30_days(client: TestClient, issue) -> None:
@@ -141,29 +171,45 @@ def test_a_ticket_without_its_bind_cookie_is_refused(client: TestClient, issue, 
     assert session_hashes(api_services) == []
 
 
-def test_cross_site_claim_is_forbidden(client: TestClient, issue, api_services: Services) -> None:
-    response = claim(client, issue(), headers={"Sec-Fetch-Site": "cross-site", "Origin": "http://evil.example"})
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Sec-Fetch-Site": "cross-site", "Origin": "http://evil.example"},
+        # A page on another port of the same host is same-site: SameSite=Lax lets its POST carry cookies.
+        {"Sec-Fetch-Site": "same-site", "Origin": "http://127.0.0.1:9999"},
+        {"Sec-Fetch-Site": "same-site"},
+        {"Origin": "http://127.0.0.1:9999"},
+        {"Origin": "null"},
+        {},
+    ],
+    ids=["cross-site", "same-site-other-port", "same-site-no-origin", "origin-only", "null-origin", "no-headers"],
+)
+def test_a_claim_from_anywhere_but_the_apps_pages_is_forbidden(
+    client: TestClient, issue, api_services: Services, headers: dict
+) -> None:
+    response = claim(client, issue(), headers=headers)
     assert response.status_code == 403
     assert "fd_session" not in parse_set_cookies(response)
     assert session_hashes(api_services) == []
 
 
-@pytest.mark.parametrize("site", ["same-origin", "same-site", "none"])
-def test_same_site_claims_are_allowed(client: TestClient, issue, site: str) -> None:
-    assert claim(client, issue(), headers={"Sec-Fetch-Site": site}).status_code == 303
-
-
-def test_redirect_returns_to_the_pages_origin_on_the_same_host(client: TestClient, issue) -> None:
-    # Dev: the page is served on :3000, the backend on :8000 of the same host.
-    response = claim(client, issue(), headers={"Origin": "http://testserver:3000"})
-    assert response.headers["location"] == "http://testserver:3000/user/home"
-
-
 @pytest.mark.parametrize(
-    "origin", ["http://evil.example", "http://testserver.evil.example", "https://evil.example:443", "null", "javascript:x"]
+    "headers", [SAME_ORIGIN, {"Sec-Fetch-Site": "same-site", "Origin": PAGE}, {"Origin": PAGE}], ids=["same-origin", "dev-page", "no-fetch-metadata"]
 )
-def test_no_open_redirect_to_a_foreign_origin(client: TestClient, issue, origin: str) -> None:
-    response = claim(client, issue(), headers={"Origin": origin})
+def test_claims_from_the_apps_pages_are_allowed(client: TestClient, issue, headers: dict) -> None:
+    assert claim(client, issue(), headers=headers).status_code == 303
+
+
+def test_redirect_returns_to_the_allow_listed_page_origin(client: TestClient, issue) -> None:
+    # Dev: the page is served on :3000, the backend on :8000 of the same host.
+    response = claim(client, issue(), headers={"Origin": PAGE, "Sec-Fetch-Site": "same-site"})
+    assert response.headers["location"] == f"{PAGE}/user/home"
+
+
+@pytest.mark.parametrize("host", ["evil.example", "evil.example:3000", "127.0.0.1:3000.evil.example"])
+def test_the_host_header_is_never_reflected(client: TestClient, issue, host: str) -> None:
+    origin = f"http://{host}"
+    response = claim(client, issue(), headers={"Host": host, "Origin": origin, **SAME_ORIGIN})
     assert response.status_code == 303
     assert response.headers["location"] == "/user/home"
 
@@ -177,7 +223,7 @@ def test_privilege_change_replaces_the_session_cookie(client: TestClient, issue,
     old = parse_set_cookies(claim(client, issue()))["fd_session"]["value"]
     upgraded = flows.start_session_handoff(
         api_services, user_id=flows.current_session(api_services, old).user_id, factor_level=FULL, remember=False,
-        next_path="/user/home", replaces_token=old,
+        next_path="/user/home", replaces_token=old, tab=TEST_TAB,
     )
     new = parse_set_cookies(claim(client, upgraded))["fd_session"]["value"]
     assert new != old
@@ -199,8 +245,8 @@ def test_privilege_change_replaces_the_session_cookie(client: TestClient, issue,
     ],
 )
 def test_malformed_input_is_a_4xx_never_a_500(client: TestClient, content, content_type) -> None:
-    client.cookies.set("fd_bind", "whatever")
-    headers = {"Content-Type": content_type} if content_type else {}
+    client.cookies.set("fd_bind_0123456789abcdef", "whatever")
+    headers = {**SAME_ORIGIN, **({"Content-Type": content_type} if content_type else {})}
     response = client.post(CLAIM, content=content, headers=headers)
     assert 400 <= response.status_code < 500, response.text
     assert "fd_session" not in parse_set_cookies(response)
@@ -223,7 +269,7 @@ def expired(cookie: dict[str, str | bool]) -> bool:
 def test_logout_ends_the_session_and_expires_the_cookie(client: TestClient, issue, api_services: Services) -> None:
     token = parse_set_cookies(claim(client, issue()))["fd_session"]["value"]
     client.cookies.set("fd_session", str(token))
-    response = client.post(LOGOUT)
+    response = client.post(LOGOUT, headers=SAME_ORIGIN)
     assert response.status_code == 303
     assert response.headers["location"] == "/login"
     assert "no-store" in response.headers["cache-control"]
@@ -238,7 +284,7 @@ def test_logout_ends_the_session_and_expires_the_cookie(client: TestClient, issu
 def test_logout_over_https_expires_the_host_cookie(https_client: TestClient, issue, api_services: Services) -> None:
     token = parse_set_cookies(claim(https_client, issue()))["__Host-fd_session"]["value"]
     https_client.cookies.set("__Host-fd_session", str(token))
-    response = https_client.post(LOGOUT)
+    response = https_client.post(LOGOUT, headers=SAME_ORIGIN)
     assert response.status_code == 303
     cookie = parse_set_cookies(response)["__Host-fd_session"]
     assert expired(cookie) and cookie["secure"] is True
@@ -246,27 +292,38 @@ def test_logout_over_https_expires_the_host_cookie(https_client: TestClient, iss
 
 
 def test_logout_returns_to_the_pages_origin(client: TestClient) -> None:
-    response = client.post(LOGOUT, headers={"Origin": "http://testserver:3000"})
-    assert response.headers["location"] == "http://testserver:3000/login"
-    response = client.post(LOGOUT, headers={"Origin": "http://evil.example"})
+    response = client.post(LOGOUT, headers={"Origin": PAGE, "Sec-Fetch-Site": "same-site"})
+    assert response.headers["location"] == f"{PAGE}/login"
+    response = client.post(LOGOUT, headers={"Origin": "http://evil.example", **SAME_ORIGIN})
     assert response.headers["location"] == "/login"
 
 
 def test_logout_without_a_session_is_harmless(client: TestClient) -> None:
-    response = client.post(LOGOUT)
+    response = client.post(LOGOUT, headers=SAME_ORIGIN)
     assert response.status_code == 303
     client.cookies.set("fd_session", "never-issued")
-    assert client.post(LOGOUT).status_code == 303
+    assert client.post(LOGOUT, headers=SAME_ORIGIN).status_code == 303
 
 
 def test_health(client: TestClient) -> None:
     assert client.get("/api/health").json() == {"status": "ok"}
 
 
-def test_cross_site_logout_is_refused_and_changes_nothing(client: TestClient, issue, api_services: Services) -> None:
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Sec-Fetch-Site": "cross-site", "Origin": "http://evil.example"},
+        {"Sec-Fetch-Site": "same-site", "Origin": "http://127.0.0.1:9999"},
+        {},
+    ],
+    ids=["cross-site", "same-site-other-port", "no-headers"],
+)
+def test_a_logout_from_anywhere_but_the_apps_pages_is_refused_and_changes_nothing(
+    client: TestClient, issue, api_services: Services, headers: dict
+) -> None:
     token = parse_set_cookies(claim(client, issue()))["fd_session"]["value"]
     client.cookies.set("fd_session", str(token))
-    response = client.post(LOGOUT, headers={"Sec-Fetch-Site": "cross-site", "Origin": "http://evil.example"})
+    response = client.post(LOGOUT, headers=headers)
     assert response.status_code == 403
     assert "fd_session" not in parse_set_cookies(response)  # the cookie is not expired by a foreign site
     assert flows.current_session(api_services, str(token)) is not None

@@ -13,11 +13,11 @@ from fuzzydice.auth import factor_changes, step_up
 from fuzzydice.auth.step_up import NOT_FRESH
 from fuzzydice.clock import FixedClock
 from fuzzydice.auth import flows
-from fuzzydice.mfa import flows as mfa_flows
+from fuzzydice.mfa import flows as mfa_flows, lock
 from fuzzydice.mfa.flows import Enrolment, SecondStepResult
 from fuzzydice.services import Services
 from tests.mfa.conftest import Enrolled, code_at, enrol, raw, wrong_code
-from tests.conftest import full_session, next_totp_code
+from tests.conftest import full_session, next_totp_code, pending_session, session_id_of
 
 
 
@@ -25,12 +25,15 @@ from tests.conftest import full_session, next_totp_code
 
 
 def totp_works(services: Services, clock: FixedClock, user_id: int, secret: str) -> bool:
-    """Whether a fresh code of `secret` passes the sign-in second step now."""
-    return mfa_flows.verify_second_step(services, user_id, next_totp_code(services, clock, secret)).ok
+    """Whether a fresh code of `secret` passes the second step of a new sign-in now."""
+    _, signing_in = pending_session(services, user_id)
+    code = next_totp_code(services, clock, secret)
+    return mfa_flows.verify_second_step(services, user_id=user_id, session_id=signing_in, code=code).ok
 
 
 def backup_works(services: Services, user_id: int, code: str) -> bool:
-    return mfa_flows.verify_second_step(services, user_id, code, "backup").ok
+    _, signing_in = pending_session(services, user_id)
+    return mfa_flows.verify_second_step(services, user_id=user_id, session_id=signing_in, code=code, method="backup").ok
 
 
 @pytest.fixture
@@ -61,7 +64,8 @@ def test_every_change_of_the_second_factor_needs_a_fresh_session(
     ) == SecondStepResult(False, NOT_FRESH)
     assert factor_changes.new_backup_codes(services, token=token, user_id=user.user_id) == NOT_FRESH
     # Nothing changed: no codes to show, the old secret and the old backup codes work.
-    assert mfa_flows.backup_codes_to_show(services, user.user_id) == user.backup_codes  # still unacknowledged, same set
+    assert mfa_flows.backup_codes_to_show(services, user_id=user.user_id, session_id=session_id_of(services, token)) is None
+    assert mfa_flows.remaining_backup_codes(services, user.user_id) == services.settings.backup_code_count
     assert totp_works(services, clock, user.user_id, user.secret)
     assert backup_works(services, user.user_id, user.backup_codes[0])
 
@@ -114,7 +118,11 @@ def test_finishing_reenrolment_kills_the_old_secret_and_keeps_the_backup_codes(
     )
     assert done == SecondStepResult(True)
     # The confirming code cannot be replayed as a sign-in code.
-    assert not mfa_flows.verify_second_step(services, user.user_id, code_at(services, enrolment.secret)).ok
+    _, signing_in = pending_session(services, user.user_id)
+    replay = mfa_flows.verify_second_step(
+        services, user_id=user.user_id, session_id=signing_in, code=code_at(services, enrolment.secret)
+    )
+    assert replay == SecondStepResult(False, mfa_flows.REPLAYED)
     # From now on the old seed is dead (at every later step) and the new one works.
     for _ in range(3):
         assert not totp_works(services, clock, user.user_id, user.secret)
@@ -130,22 +138,25 @@ def test_a_wrong_confirmation_code_counts_toward_the_second_step_lock(
     make_fresh(services, clock, user, token)
     enrolment = factor_changes.begin_reenrolment(services, token=token, user_id=user.user_id)
     assert isinstance(enrolment, Enrolment)
-    before = mfa_flows.attempts_left(services, user.user_id)
+    before = mfa_flows.attempts_left(services, user.user_id, lock.STEP_UP)
     result = factor_changes.finish_reenrolment(
         services, token=token, user_id=user.user_id, code=wrong_code(services, enrolment.secret)
     )
     assert not result.ok
-    assert mfa_flows.attempts_left(services, user.user_id) == before - 1
+    assert mfa_flows.attempts_left(services, user.user_id, lock.STEP_UP) == before - 1
 
 
 def test_new_backup_codes_kill_every_old_code(services: Services, clock: FixedClock, user: Enrolled, token: str) -> None:
     assert backup_works(services, user.user_id, user.backup_codes[0])  # one old code already used
-    mfa_flows.acknowledge_backup_codes(services, user.user_id)
     make_fresh(services, clock, user, token)
 
     assert factor_changes.new_backup_codes(services, token=token, user_id=user.user_id) == ""
-    new_codes = mfa_flows.backup_codes_to_show(services, user.user_id)
+    here = session_id_of(services, token)
+    new_codes = mfa_flows.backup_codes_to_show(services, user_id=user.user_id, session_id=here)
     assert new_codes is not None and len(new_codes) == services.settings.backup_code_count
+    # Shown to this session only: a new sign-in of the same user does not get them.
+    _, elsewhere = pending_session(services, user.user_id)
+    assert mfa_flows.backup_codes_to_show(services, user_id=user.user_id, session_id=elsewhere) is None
     assert not set(new_codes) & set(user.backup_codes)
     assert mfa_flows.remaining_backup_codes(services, user.user_id) == services.settings.backup_code_count
     # Unused old codes are dead (three of them: more failures would lock the second step).

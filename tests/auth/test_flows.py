@@ -14,7 +14,7 @@ from fuzzydice.auth.tokens import token_hash
 from fuzzydice.clock import FixedClock
 from fuzzydice.models import AuthSession, SignInThrottle, User
 from fuzzydice.services import Services
-from tests.conftest import STRONG_PASSWORD
+from tests.conftest import TEST_TAB, STRONG_PASSWORD
 
 EMAIL = "ada@example.com"
 IP = "203.0.113.10"
@@ -191,23 +191,23 @@ def test_failures_never_lock_the_account(services: Services, ada: int, clock: Fi
 
 def test_ticket_hands_off_a_session(services: Services, ada: int) -> None:
     issued = flows.start_session_handoff(
-        services, user_id=ada, factor_level=FIRST_FACTOR, remember=False, next_path="/user/home"
+        services, user_id=ada, factor_level=FIRST_FACTOR, remember=False, next_path="/user/home", tab=TEST_TAB
     )
-    claimed = flows.claim_session(services, ticket=issued.ticket, bind=issued.bind, ip=IP, user_agent="pytest")
+    claimed = flows.claim_session(services, ticket=issued.ticket, bind=issued.bind, tab=TEST_TAB, ip=IP, user_agent="pytest")
     assert claimed is not None and claimed.next_path == "/user/home" and not claimed.remember
     info = flows.current_session(services, claimed.token)
     assert info is not None and info.user_id == ada and info.factor_level == FIRST_FACTOR
-    assert flows.claim_session(services, ticket=issued.ticket, bind=issued.bind, ip=IP, user_agent=None) is None
+    assert flows.claim_session(services, ticket=issued.ticket, bind=issued.bind, tab=TEST_TAB, ip=IP, user_agent=None) is None
 
 
 def test_privilege_change_issues_a_new_token_and_ends_the_old_session(services: Services, ada: int) -> None:
-    first = flows.start_session_handoff(services, user_id=ada, factor_level=FIRST_FACTOR, remember=False, next_path="/")
-    old = flows.claim_session(services, ticket=first.ticket, bind=first.bind, ip=IP, user_agent=None)
+    first = flows.start_session_handoff(services, user_id=ada, factor_level=FIRST_FACTOR, remember=False, next_path="/", tab=TEST_TAB)
+    old = flows.claim_session(services, ticket=first.ticket, bind=first.bind, tab=TEST_TAB, ip=IP, user_agent=None)
     assert old is not None
     upgrade = flows.start_session_handoff(
-        services, user_id=ada, factor_level=FULL, remember=False, next_path="/user/home", replaces_token=old.token
+        services, user_id=ada, factor_level=FULL, remember=False, next_path="/user/home", replaces_token=old.token, tab=TEST_TAB
     )
-    new = flows.claim_session(services, ticket=upgrade.ticket, bind=upgrade.bind, ip=IP, user_agent=None)
+    new = flows.claim_session(services, ticket=upgrade.ticket, bind=upgrade.bind, tab=TEST_TAB, ip=IP, user_agent=None)
     assert new is not None and new.token != old.token
     assert flows.current_session(services, old.token) is None
     assert flows.current_session(services, new.token).factor_level == FULL
@@ -217,8 +217,8 @@ def test_privilege_change_issues_a_new_token_and_ends_the_old_session(services: 
 
 
 def test_sign_out_ends_the_session_at_once(services: Services, ada: int) -> None:
-    issued = flows.start_session_handoff(services, user_id=ada, factor_level=FIRST_FACTOR, remember=True, next_path="/")
-    claimed = flows.claim_session(services, ticket=issued.ticket, bind=issued.bind, ip=None, user_agent=None)
+    issued = flows.start_session_handoff(services, user_id=ada, factor_level=FIRST_FACTOR, remember=True, next_path="/", tab=TEST_TAB)
+    claimed = flows.claim_session(services, ticket=issued.ticket, bind=issued.bind, tab=TEST_TAB, ip=None, user_agent=None)
     assert flows.sign_out(services, claimed.token) is True
     assert flows.current_session(services, claimed.token) is None
     assert flows.sign_out(services, claimed.token) is False

@@ -17,12 +17,12 @@ from eth_account.signers.local import LocalAccount
 from fuzzydice.auth import flows, identities, sessions, step_up
 from fuzzydice.auth.step_up import NEEDS_WALLET_FIRST
 from fuzzydice.clock import FixedClock
-from fuzzydice.mfa import flows as mfa_flows
+from fuzzydice.mfa import flows as mfa_flows, lock
 from fuzzydice.mfa.flows import SecondStepResult
 from fuzzydice.services import Services
 from fuzzydice.wallet import flows as wallet_flows
 from tests.mfa.conftest import Enrolled, code_at, enrol, raw, wrong_code
-from tests.conftest import full_session, next_totp_code
+from tests.conftest import TEST_TAB, full_session, next_totp_code, pending_session
 
 ORIGIN = "http://127.0.0.1:3000"
 TAB = "tab-token-1"
@@ -89,11 +89,12 @@ def test_a_wrong_code_does_not_make_the_session_fresh_and_counts_toward_the_lock
     assert not result.ok and result.attempts_left == services.settings.second_factor_max_failures - 1
     assert result.message == "That code is not right. 4 attempts left."
     assert not step_up.is_fresh(services, token, user.user_id)
-    # The same counter as the sign-in second step.
-    assert mfa_flows.attempts_left(services, user.user_id) == services.settings.second_factor_max_failures - 1
+    # Step-up keeps its own count: a password thief's failures at sign-in never lock a signed-in owner out.
+    assert mfa_flows.attempts_left(services, user.user_id, lock.STEP_UP) == services.settings.second_factor_max_failures - 1
+    assert mfa_flows.attempts_left(services, user.user_id, lock.SIGN_IN) == services.settings.second_factor_max_failures
 
 
-def test_five_failures_lock_and_the_locked_answer_looks_like_a_wrong_code(
+def test_five_failures_lock_and_the_locked_answer_says_until_when(
     services: Services, clock: FixedClock, user: Enrolled, token: str
 ) -> None:
     answers = [
@@ -102,19 +103,22 @@ def test_five_failures_lock_and_the_locked_answer_looks_like_a_wrong_code(
     ]
     assert [a.attempts_left for a in answers] == [4, 3, 2, 1, 0]
     last = answers[-1]
-    # Locked: a right TOTP code and a right backup code get exactly the answer of a wrong one.
+    # Locked: a right TOTP code and a right backup code are not even looked at; the answer says when it lifts.
+    until = clock.now() + services.settings.second_factor_lock
     right = step_up.confirm_second_factor(services, token=token, user_id=user.user_id, code=next_totp_code(services, clock, user.secret))
     backup = step_up.confirm_second_factor(
         services, token=token, user_id=user.user_id, code=user.backup_codes[1], method="backup"
     )
-    assert right == backup == last == SecondStepResult(
-        False, "That code is not right. No attempts left: try again in 15 minutes.", 0
-    )
+    locked = SecondStepResult(False, f"Too many wrong codes. Try again after {until:%H:%M} UTC.", 0, locked_until=until)
+    assert right == backup == locked
+    assert last == SecondStepResult(False, "That code is not right. " + locked.message, 0, locked_until=until)
     assert not step_up.is_fresh(services, token, user.user_id)
-    # The lock is the account's second-step lock: signing in is locked too.
-    assert not mfa_flows.verify_second_step(services, user.user_id, next_totp_code(services, clock, user.secret)).ok
     # The backup code tried during the lock was not used up.
     assert mfa_flows.remaining_backup_codes(services, user.user_id) == services.settings.backup_code_count
+    # The step-up lock is its own: a sign-in (first factor, then a right code) still works.
+    _, signing_in = pending_session(services, user.user_id)
+    code = next_totp_code(services, clock, user.secret)
+    assert mfa_flows.verify_second_step(services, user_id=user.user_id, session_id=signing_in, code=code).ok
 
 
 def test_a_right_code_makes_this_session_fresh_for_exactly_the_step_up_lifetime(
@@ -295,7 +299,7 @@ def test_freshness_is_only_for_a_live_full_session_of_that_user(
     assert step_up.is_fresh(services, token, user.user_id)
     assert not step_up.is_fresh(services, token, other_user)  # someone else's id with this token
     # A first-factor-only session cannot be made fresh at all.
-    ticket = flows.start_session_handoff(services, user_id=user.user_id, factor_level=sessions.FIRST_FACTOR, remember=False, next_path="/")
-    pending = flows.claim_session(services, ticket=ticket.ticket, bind=ticket.bind, ip=None, user_agent=None).token
+    ticket = flows.start_session_handoff(services, user_id=user.user_id, factor_level=sessions.FIRST_FACTOR, remember=False, next_path="/", tab=TEST_TAB)
+    pending = flows.claim_session(services, ticket=ticket.ticket, bind=ticket.bind, tab=TEST_TAB, ip=None, user_agent=None).token
     refused = step_up.confirm_second_factor(services, token=pending, user_id=user.user_id, code=next_totp_code(services, clock, user.secret))
     assert refused.message == step_up.SIGN_IN_AGAIN and not step_up.is_fresh(services, pending, user.user_id)

@@ -26,7 +26,8 @@ def user_id(make_user: Callable[..., int]) -> int:
 def issue(services: Services, clock: FixedClock, user_id: int) -> Callable[..., tickets.IssuedTicket]:
     def make(**overrides) -> tickets.IssuedTicket:
         values = dict(
-            user_id=user_id, factor_level=FIRST_FACTOR, remember=True, next_path="/user/home", replaces_token=None
+            user_id=user_id, factor_level=FIRST_FACTOR, remember=True, next_path="/user/home", replaces_token=None,
+            tab=TAB,
         )
         values.update(overrides)
         with services.db() as session:
@@ -35,9 +36,12 @@ def issue(services: Services, clock: FixedClock, user_id: int) -> Callable[..., 
     return make
 
 
-def redeem(services: Services, ticket: str, bind: str | None) -> tickets.RedeemedTicket | None:
+TAB = "tab-that-asked"
+
+
+def redeem(services: Services, ticket: str, bind: str | None, tab: str | None = TAB) -> tickets.RedeemedTicket | None:
     with services.db() as session:
-        return tickets.redeem_ticket(session, ticket, bind, services.clock.now())
+        return tickets.redeem_ticket(session, ticket, bind, tab, services.clock.now())
 
 
 def ticket_count(services: Services) -> int:
@@ -62,7 +66,21 @@ def test_only_hashes_are_stored(services: Services, issue) -> None:
         row = session.execute(sa.select(ClaimTicket)).scalar_one()
     assert row.ticket_hash == token_hash(issued.ticket)
     assert row.bind_hash == token_hash(issued.bind)
+    assert row.tab_hash == token_hash(TAB)
     assert issued.ticket not in str(row.model_dump()) and issued.bind not in str(row.model_dump())
+
+
+@pytest.mark.parametrize("tab", [None, "", "another-tab"])
+def test_only_the_tab_that_asked_redeems_it_and_a_wrong_tab_burns_it(services: Services, issue, tab) -> None:
+    issued = issue()
+    assert redeem(services, issued.ticket, issued.bind, tab) is None
+    assert redeem(services, issued.ticket, issued.bind) is None  # burned
+    assert ticket_count(services) == 0
+
+
+def test_each_ticket_names_its_own_bind_cookie(issue) -> None:
+    tags = {issue().tag for _ in range(5)}
+    assert len(tags) == 5 and all(tickets.TAG_PATTERN.match(tag) for tag in tags)
 
 
 def test_single_use(services: Services, issue) -> None:
@@ -113,7 +131,7 @@ def test_parallel_redeems_succeed_once(services: Services, issue) -> None:
 
     def redeem_once():
         with services.db() as session:
-            return tickets.redeem_ticket(session, issued.ticket, issued.bind, services.clock.now())
+            return tickets.redeem_ticket(session, issued.ticket, issued.bind, TAB, services.clock.now())
 
     results = run_in_parallel(redeem_once, workers)
     assert sum(result is not None for result in results) == 1

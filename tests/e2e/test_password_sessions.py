@@ -151,9 +151,10 @@ def test_claim_ticket_replay_and_missing_bind_are_refused(context, page, base_ur
     page.route(re.compile(r".*/api/session/claim$"), capture)
     register(page, base_url)
     expect(page).to_have_url(SCAN)
-    assert "ticket=" in captured["body"] and "fd_bind=" in captured["cookie"]
+    assert "ticket=" in captured["body"] and "tab=" in captured["body"] and "fd_bind_" in captured["cookie"]
 
-    headers = {"content-type": "application/x-www-form-urlencoded", "cookie": captured["cookie"]}
+    # Replayed as the page would post it (its Origin), with its own bind cookie: single use.
+    headers = {"content-type": "application/x-www-form-urlencoded", "cookie": captured["cookie"], "origin": base_url}
     replay = httpx.post(captured["url"], content=captured["body"], headers=headers, follow_redirects=False)
     assert replay.status_code == 400
     assert "fd_session" not in replay.headers.get("set-cookie", "").split(";")[0] or "Max-Age=0" in replay.headers.get(
@@ -178,7 +179,7 @@ def test_claim_ticket_replay_and_missing_bind_are_refused(context, page, base_ur
             break
         page.wait_for_timeout(100)
     assert "ticket=" in held["body"]
-    form = {"content-type": "application/x-www-form-urlencoded"}
+    form = {"content-type": "application/x-www-form-urlencoded", "origin": base_url}
     without_bind = httpx.post(held["url"], content=held["body"], headers=form, follow_redirects=False)
     assert without_bind.status_code == 400
     assert "set-cookie" not in without_bind.headers or "fd_session=" not in without_bind.headers["set-cookie"]

@@ -14,6 +14,7 @@ import pytest
 from fuzzydice.clock import FixedClock
 from fuzzydice.mfa import flows, totp
 from fuzzydice.services import Services
+from tests.conftest import pending_session
 
 
 def step_now(services: Services) -> int:
@@ -40,24 +41,29 @@ def raw(code: str) -> str:
 
 @dataclass(frozen=True)
 class Enrolled:
-    """A user with an active authenticator and a fresh set of backup codes."""
+    """A user with an active authenticator and a fresh set of backup codes, and a sign-in waiting for its code."""
 
     user_id: int
     secret: str
     backup_codes: list[str]  # as displayed: XXXX-XXXX-XXXX-XXXX
+    session_id: int = 0
+    """A first-factor session of the user (as after the password): its codes count for sign-in."""
 
 
 def enrol(services: Services, user_id: int) -> Enrolled:
-    """Enrol through the real flows; the clock then moves one step on, so a fresh code is usable."""
-    enrolment = flows.pending_enrolment(services, user_id)
-    result = flows.activate_totp(services, user_id, code_at(services, enrolment.secret))
+    """Enrol through the real flows from a first-factor session, as a new user does; then sign in again with the
+    password (a new first-factor session). The clock then moves one step on, so a fresh code is usable."""
+    _, enrolling = pending_session(services, user_id)
+    enrolment = flows.pending_enrolment(services, user_id=user_id, session_id=enrolling)
+    result = flows.activate_totp(services, user_id=user_id, session_id=enrolling, code=code_at(services, enrolment.secret))
     assert result.ok, result
-    codes = flows.backup_codes_to_show(services, user_id)
+    codes = flows.backup_codes_to_show(services, user_id=user_id, session_id=enrolling)
     assert codes is not None
     clock = services.clock
     assert isinstance(clock, FixedClock)
     clock.advance(services.settings.totp_period)
-    return Enrolled(user_id, enrolment.secret, codes)
+    _, signing_in = pending_session(services, user_id)
+    return Enrolled(user_id, enrolment.secret, codes, signing_in)
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from fuzzydice.keys import ServerKey
 from fuzzydice.mfa import backup_codes, flows
 from fuzzydice.mfa.secret_box import open_sealed
-from fuzzydice.models import BackupCode, User
+from fuzzydice.models import AuthSession, BackupCode, User
 from fuzzydice.services import Services
 from fuzzydice.settings import Settings
 from tests.mfa.conftest import Enrolled, raw
@@ -130,16 +130,20 @@ def test_no_backup_code_is_stored_in_clear(services: Services, enrolled: Enrolle
     assert len(codes) == 10
     forms = [form for code in codes for form in (code, code.lower(), backup_codes.display(code))]
 
-    values = _text_values(services, [BackupCode.__table__, User.__table__])
+    values = _text_values(services, [BackupCode.__table__, User.__table__, AuthSession.__table__])
     assert any(column == "code_hash" for _, column, _ in values)
     for table, column, value in values:
         for form in forms:
             assert form not in value, f"{table}.{column} holds a backup code in clear"
 
-    # The codes kept for showing are sealed for this user, not readable as they are.
+    # The codes kept for showing (by the session that enrolled) are sealed for this user, not readable as they are.
     with services.db() as session:
-        sealed = session.get(User, enrolled.user_id).backup_codes_to_show
-    assert sealed is not None and sealed.startswith("gcm1.")
+        sealed = session.execute(
+            sa.select(AuthSession.backup_codes_to_show).where(
+                AuthSession.user_id == enrolled.user_id, AuthSession.backup_codes_to_show.is_not(None)
+            )
+        ).scalar_one()
+    assert sealed.startswith("gcm1.")
     opened = open_sealed(services.keys.aes_key, sealed, purpose=flows.CODES_PURPOSE, user_id=enrolled.user_id)
     assert all(code.encode() in opened for code in codes)
 

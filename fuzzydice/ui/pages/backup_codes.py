@@ -21,16 +21,19 @@ class BackupCodesState(rx.State):
 
     codes: list[str] = []
 
-    async def _user_id(self) -> int | None:
-        return (await self.get_state(SessionState))._user_id
+    async def _ids(self) -> tuple[int | None, int | None]:
+        session = await self.get_state(SessionState)
+        return session._user_id, session._session_id
 
     @rx.event
     async def on_load(self):
-        """Show the codes again on every load until Continue."""
-        user_id = await self._user_id()
-        if user_id is None:
+        """Show the codes again on every load until Continue (only in the session they were made for)."""
+        user_id, session_id = await self._ids()
+        if user_id is None or session_id is None:
             return
-        codes = await asyncio.to_thread(mfa_flows.backup_codes_to_show, get_services(), user_id)
+        codes = await asyncio.to_thread(
+            mfa_flows.backup_codes_to_show, get_services(), user_id=user_id, session_id=session_id
+        )
         if codes is None:
             return rx.redirect(routes.USER_HOME, replace=True)
         self.codes = codes
@@ -45,9 +48,11 @@ class BackupCodesState(rx.State):
     @rx.event
     async def done(self):
         """The user saved them: stop showing them, go on."""
-        user_id = await self._user_id()
-        if user_id is not None:
-            await asyncio.to_thread(mfa_flows.acknowledge_backup_codes, get_services(), user_id)
+        user_id, session_id = await self._ids()
+        if user_id is not None and session_id is not None:
+            await asyncio.to_thread(
+                mfa_flows.acknowledge_backup_codes, get_services(), user_id=user_id, session_id=session_id
+            )
         self.codes = []
         return rx.redirect(routes.USER_HOME, replace=True)
 

@@ -1,4 +1,4 @@
-"""`/user/home`: who is signed in, the last sign-in, backup codes left, sign-out."""
+"""`/user/home`: who is signed in, the last sign-in, backup codes left, security alerts, sign-out."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import asyncio
 
 import reflex as rx
 
+from fuzzydice import audit
 from fuzzydice.mfa import flows as mfa_flows
 from fuzzydice.services import get_services
 from fuzzydice.ui import routes
@@ -17,19 +18,54 @@ class HomeState(rx.State):
     """The home page (who is signed in comes from the shared session state)."""
 
     backup_codes_left: int = 0
+    alerts: list[str] = []
 
     @rx.event
     async def on_load(self):
-        """Load this user's numbers and follow the session so sign-out elsewhere reaches this tab."""
+        """Load this user's numbers and alerts; follow the session so sign-out elsewhere reaches this tab."""
         user_id = (await self.get_state(SessionState))._user_id
         if user_id is not None:
-            self.backup_codes_left = await asyncio.to_thread(mfa_flows.remaining_backup_codes, get_services(), user_id)
+            services = get_services()
+            self.backup_codes_left = await asyncio.to_thread(mfa_flows.remaining_backup_codes, services, user_id)
+            self.alerts = [alert_text(alert) for alert in await asyncio.to_thread(audit.alerts, services, user_id)]
         return SessionState.watch_session
+
+    @rx.event
+    async def dismiss_alerts(self):
+        """The owner has read the alerts."""
+        user_id = (await self.get_state(SessionState))._user_id
+        if user_id is not None:
+            await asyncio.to_thread(audit.dismiss_alerts, get_services(), user_id)
+        self.alerts = []
+
+
+def alert_text(alert: audit.Alert) -> str:
+    """An alert in words."""
+    where = f" from {alert.ip}" if alert.ip else ""
+    when = alert.created_at.strftime("%Y-%m-%d %H:%M UTC")
+    return (
+        f"On {when}, someone signed in with your password{where} and then entered wrong codes until the "
+        "second step locked. If that was not you, someone else knows your password."
+    )
 
 
 def home_page() -> rx.Component:
     """The signed-in home page."""
     return page_card(
+        rx.cond(
+            HomeState.alerts.length() > 0,
+            rx.callout.root(
+                rx.vstack(
+                    rx.foreach(HomeState.alerts, lambda text: rx.text(text, size="2")),
+                    rx.button("Dismiss", on_click=HomeState.dismiss_alerts, variant="soft", size="1"),
+                    spacing="2",
+                ),
+                color_scheme="amber",
+                role="alert",
+                id="security-alerts",
+                width="100%",
+            ),
+        ),
         rx.text(
             "Signed in as ",
             rx.text.strong(SessionState.user_name),

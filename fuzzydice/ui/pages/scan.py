@@ -28,8 +28,10 @@ class ScanState(rx.State):
         if session._user_id is None:
             return
         try:
-            enrolment = await asyncio.to_thread(mfa_flows.pending_enrolment, get_services(), session._user_id)
-        except mfa_flows.AlreadyEnrolled:
+            enrolment = await asyncio.to_thread(
+                mfa_flows.pending_enrolment, get_services(), user_id=session._user_id, session_id=session._session_id
+            )
+        except (mfa_flows.AlreadyEnrolled, mfa_flows.NoSession):
             self.reset()
             return rx.call_script(browser_scripts.hard_redirect_script(routes.VERIFY))
         self.qr = await asyncio.to_thread(qr_svg_data_uri, enrolment.uri)

@@ -45,17 +45,22 @@ class VerifyState(rx.State):
         self.busy, self.error = True, ""
         yield
         session = await self.get_state(SessionState)
-        user_id, services = session._user_id, get_services()
-        if user_id is None:
+        user_id, session_id, services = session._user_id, session._session_id, get_services()
+        if user_id is None or session_id is None:
+            self.busy = False
             return
         # Reflex keys form data by the inputs' ids.
         code = str(form.get("backup_code" if self.use_backup else "code") or "")
         if self.enrolling:
-            result = await asyncio.to_thread(mfa_flows.activate_totp, services, user_id, code)
+            result = await asyncio.to_thread(
+                mfa_flows.activate_totp, services, user_id=user_id, session_id=session_id, code=code
+            )
             next_path = routes.BACKUP_CODES
         else:
             method = "backup" if self.use_backup else "totp"
-            result = await asyncio.to_thread(mfa_flows.verify_second_step, services, user_id, code, method)
+            result = await asyncio.to_thread(
+                mfa_flows.verify_second_step, services, user_id=user_id, session_id=session_id, code=code, method=method
+            )
             next_path = routes.final_destination(self.router.url.query_parameters.get("next"))
         if not result.ok:
             self.busy, self.error = False, result.message

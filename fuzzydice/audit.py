@@ -1,0 +1,68 @@
+"""Security events of an account, kept so the owner can see what happened (and be warned).
+
+A first piece of the audit trail: events are written in the transaction of the change
+they record. Kinds are stable codes; the UI words them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from fuzzydice.models import AuditEvent
+from fuzzydice.services import Services
+
+SECOND_STEP_LOCKED = "second_step_locked"
+"""Wrong codes after a correct first factor locked the sign-in second step: someone may know the password."""
+
+ALERT_KINDS = frozenset({SECOND_STEP_LOCKED})
+ALERT_MAX_AGE = timedelta(days=30)
+
+_table = AuditEvent.__table__
+
+
+@dataclass(frozen=True)
+class Alert:
+    """An event the owner should see until they dismiss it."""
+
+    kind: str
+    ip: str | None
+    created_at: datetime
+
+
+def record(session: Session, *, user_id: int, kind: str, now: datetime, ip: str | None = None) -> None:
+    """Add an event to the caller's transaction (not committed here)."""
+    session.execute(sa.insert(_table).values(user_id=user_id, kind=kind, ip=(ip or "")[:64] or None, created_at=now))
+
+
+def alerts(services: Services, user_id: int) -> list[Alert]:
+    """Undismissed alerts of the last 30 days, newest first."""
+    since = services.clock.now() - ALERT_MAX_AGE
+    with services.db() as session:
+        rows = session.execute(
+            sa.select(_table.c.kind, _table.c.ip, _table.c.created_at)
+            .where(
+                _table.c.user_id == user_id,
+                _table.c.kind.in_(ALERT_KINDS),
+                _table.c.seen_at.is_(None),
+                _table.c.created_at >= since,
+            )
+            .order_by(_table.c.created_at.desc(), _table.c.id.desc())
+            .limit(20)
+        ).all()
+    return [Alert(kind=row.kind, ip=row.ip, created_at=row.created_at) for row in rows]
+
+
+def dismiss_alerts(services: Services, user_id: int) -> int:
+    """The owner has read their alerts."""
+    with services.db() as session:
+        count = session.execute(
+            sa.update(_table)
+            .where(_table.c.user_id == user_id, _table.c.kind.in_(ALERT_KINDS), _table.c.seen_at.is_(None))
+            .values(seen_at=services.clock.now())
+        ).rowcount
+        session.commit()
+        return count
