@@ -213,6 +213,9 @@ def activate_totp(services: Services, *, user_id: int, session_id: int, code: st
             except SecretBoxError:
                 step = None
         if step is None:
+            if row.pending_totp_secret is None and _already_accepted(session, services, user_id, code):
+                lock.release(session, user_id, scope)  # the same code again (a second tab, a resent request)
+                return SecondStepResult(False, REPLAYED)
             return _failure(session, services, user_id, scope, row.ip)
         # Single use: only the request that clears this very secret goes on.
         taken = session.execute(
@@ -243,6 +246,19 @@ def activate_totp(services: Services, *, user_id: int, session_id: int, code: st
         session.commit()
         lock.record_success(session, user_id, scope)
         return SecondStepResult(True)
+
+
+def _already_accepted(session: Session, services: Services, user_id: int, code: str) -> bool:
+    """Whether `code` is a code of the active secret at a step that was already accepted."""
+    device = _device(session, user_id)
+    if device is None or device.secret is None or device.last_step is None:
+        return False
+    try:
+        secret = open_sealed(services.keys.aes_key, device.secret, purpose=TOTP_PURPOSE, user_id=user_id).decode()
+    except SecretBoxError:
+        return False
+    step = totp.matching_step(secret, code, services.clock.now(), services.settings)
+    return step is not None and step <= device.last_step
 
 
 def _activate_first(session: Session, user_id: int, values: dict) -> int:
