@@ -26,7 +26,12 @@ class Services:
     hasher: PasswordHasher = field(init=False)
 
     def __post_init__(self) -> None:
-        self.hasher = PasswordHasher(self.keys.pepper, self.settings.bcrypt_cost)
+        self.hasher = PasswordHasher(
+            self.keys.pepper,
+            self.settings.bcrypt_cost,
+            concurrency=self.settings.hash_concurrency,
+            wait=self.settings.hash_wait.total_seconds(),
+        )
 
     def db(self) -> Session:
         """Open a database session (use it as a context manager)."""

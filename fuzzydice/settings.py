@@ -130,6 +130,20 @@ class Settings(BaseSettings):
     wallet_sign_in_ip_window: timedelta = timedelta(minutes=10)
     """Window of `wallet_sign_in_ip_limit`."""
 
+    hash_concurrency: int | None = None
+    """bcrypt operations running at once in this process (None: the number of CPUs); more would only queue."""
+
+    hash_wait: timedelta = timedelta(seconds=5)
+    """How long a password flow waits for a free hashing slot before it answers "busy, try again" (a burst of
+    sign-ins drains at about CPUs / 0.23 s each: 5 s absorbs ~40 at once on 2 cores; a flood is told at once)."""
+
+    password_threads: int = 8
+    """Threads of the executor that runs the UI's password flows (kept off the default executor, which the
+    session guard's lookups use); at most `hash_concurrency` of them hash, the others answer refusals."""
+
+    password_queue: int = 64
+    """Password flows waiting for a thread of that executor; beyond this the UI answers "busy" at once."""
+
     # --- sessions -----------------------------------------------------------
     session_idle: timedelta = timedelta(hours=1)
     """A session ends after this long without activity."""

@@ -17,7 +17,7 @@ from sqlmodel import select
 from fuzzydice import ratelimit
 from fuzzydice.auth import identity, sessions, throttle
 from fuzzydice.auth.account_status import DISABLED, may_sign_in
-from fuzzydice.auth.passwords import check_new_password
+from fuzzydice.auth.passwords import BUSY, HashingBusy, check_new_password
 from fuzzydice.auth.sessions import FIRST_FACTOR, SessionInfo
 from fuzzydice.auth.tickets import IssuedTicket, issue_ticket, redeem_ticket
 from fuzzydice.auth.tokens import token_hash
@@ -96,13 +96,17 @@ def register(
         session.commit()  # end the read: hashing takes a while, the insert is a transaction of its own
         if taken:
             return RegistrationResult(errors={"email": EMAIL_TAKEN})
+        try:
+            password_hash = services.hasher.hash(password)
+        except HashingBusy:
+            return RegistrationResult(errors={"form": BUSY})
         user = User(
             name=name.strip(),
             email=email.strip(),
             email_normalized=email_norm,
             phone=phone_e164,
             phone_verified=False,
-            password_hash=services.hasher.hash(password),
+            password_hash=password_hash,
             created_at=services.clock.now(),
             last_sign_in_at=services.clock.now(),
         )
@@ -135,7 +139,9 @@ def sign_in_with_password(services: Services, *, email: str, password: str, ip: 
 
     The attempt is reserved before hashing, so racing requests get no more bcrypt checks
     than the backoff allows; a refused attempt costs no bcrypt. Unknown email and wrong
-    password give the same message after the same work (one bcrypt check).
+    password give the same message after the same work (one bcrypt check). With every
+    hashing slot taken beyond `hash_wait` the answer is "busy" and nothing is counted.
+    The UI runs it on the password pool (`fuzzydice.auth.password_pool`).
     """
     settings, now = services.settings, services.clock.now()
     email_norm = identity.normalize_email(email) or (email or "").strip().lower()
@@ -144,13 +150,18 @@ def sign_in_with_password(services: Services, *, email: str, password: str, ip: 
         # Early and cheap: a refused request costs a counter, no lookup and no bcrypt.
         if (wait := throttle.admit(session, ip, now, settings) or throttle.retry_after(session, key, ip, now, settings)):
             return _too_many(wait)
-        attempt = throttle.reserve_attempt(session, key, ip, now, settings)
-        if attempt.wait is not None:
-            return _too_many(attempt.wait)
-        found = session.exec(select(User, may_sign_in()).where(User.email_normalized == email_norm)).first()
-        session.commit()  # end the read before hashing; the reserved attempt counts as a failure unless it succeeds
-        user, allowed = found if found is not None else (None, False)
-        if not services.hasher.verify(password or "", user.password_hash if user else None) or user is None:
+        try:
+            with services.hasher.slot():  # taken before the attempt is reserved: a busy answer counts nothing
+                attempt = throttle.reserve_attempt(session, key, ip, now, settings)
+                if attempt.wait is not None:
+                    return _too_many(attempt.wait)
+                found = session.exec(select(User, may_sign_in()).where(User.email_normalized == email_norm)).first()
+                session.commit()  # end the read before hashing; the attempt counts as a failure unless it succeeds
+                user, allowed = found if found is not None else (None, False)
+                password_ok = services.hasher.verify(password or "", user.password_hash if user else None)
+        except HashingBusy:
+            return SignInResult(error=BUSY, retry_after_seconds=max(1, math.ceil(settings.hash_wait.total_seconds())))
+        if not password_ok or user is None:
             return SignInResult(error=SIGN_IN_FAILED)
         if not allowed:  # the password is right: saying so reveals nothing its owner does not know
             return SignInResult(error=DISABLED)

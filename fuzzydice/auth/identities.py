@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from fuzzydice.auth import identity
-from fuzzydice.auth.passwords import check_new_password
+from fuzzydice.auth.passwords import BUSY, HashingBusy, check_new_password
 from fuzzydice.auth.step_up import NOT_FRESH, end_other_sessions, is_fresh
 from fuzzydice.models import User
 from fuzzydice.services import Services
@@ -61,7 +61,10 @@ def add_password(services: Services, *, token: str, user_id: int, email: str, pa
     if errors:
         return errors
     email_norm = identity.normalize_email(email)
-    hashed = services.hasher.hash(password)
+    try:
+        hashed = services.hasher.hash(password)
+    except HashingBusy:
+        return {"form": BUSY}
     with services.db() as session:
         if session.exec(select(User.id).where(User.email_normalized == email_norm, User.id != user_id)).first():
             return {"email": EMAIL_TAKEN}

@@ -9,10 +9,14 @@ Stored form: ``fd1$<pepper key id>$<bcrypt hash>``.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
+import os
 import secrets
+import threading
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import bcrypt
@@ -61,13 +65,47 @@ def check_new_password(password: str, settings: Settings, context: tuple[str, ..
     return PasswordProblem(f"{reason} {hints}".strip())
 
 
-class PasswordHasher:
-    """Hashes and checks passwords with the peppered bcrypt scheme."""
+BUSY = "The server is busy. Please try again in a few seconds."
 
-    def __init__(self, pepper: ServerKey, cost: int) -> None:
+
+class HashingBusy(Exception):
+    """Every hashing slot stayed taken for the whole bounded wait: answer "busy", do not queue."""
+
+
+class PasswordHasher:
+    """Hashes and checks passwords with the peppered bcrypt scheme, a bounded number at once.
+
+    At most `concurrency` bcrypt operations run at once in the process (more would only
+    queue for the same cores); a caller waits at most `wait` seconds for a slot and then
+    gets `HashingBusy`. A flow that must do work under the slot before hashing (reserve an
+    attempt) takes it with `slot()`; hashing inside it does not take a second one.
+    """
+
+    def __init__(self, pepper: ServerKey, cost: int, *, concurrency: int | None = None, wait: float = 3.0) -> None:
         self._pepper = pepper
         self._cost = cost
         self._dummy: str | None = None
+        self._slots = threading.BoundedSemaphore(concurrency or os.cpu_count() or 1)
+        self._wait = wait
+        self._held = threading.local()
+
+    @contextlib.contextmanager
+    def slot(self) -> Iterator[None]:
+        """Hold one hashing slot (re-entrant within a thread).
+
+        Raises:
+            HashingBusy: no slot came free within the bounded wait.
+        """
+        depth = getattr(self._held, "depth", 0)
+        if depth == 0 and not self._slots.acquire(timeout=self._wait):
+            raise HashingBusy
+        self._held.depth = depth + 1
+        try:
+            yield
+        finally:
+            self._held.depth = depth
+            if depth == 0:
+                self._slots.release()
 
     def _prehash(self, password: str) -> bytes:
         digest = hmac.new(self._pepper.material, normalize_password(password).encode("utf-8"), hashlib.sha384)
@@ -75,7 +113,8 @@ class PasswordHasher:
 
     def hash(self, password: str) -> str:
         """Return the stored form of `password`."""
-        hashed = bcrypt.hashpw(self._prehash(password), bcrypt.gensalt(self._cost)).decode("ascii")
+        with self.slot():
+            hashed = bcrypt.hashpw(self._prehash(password), bcrypt.gensalt(self._cost)).decode("ascii")
         return f"{HASH_SCHEME}${self._pepper.key_id}${hashed}"
 
     def verify(self, password: str, stored: str | None) -> bool:
@@ -83,11 +122,15 @@ class PasswordHasher:
 
         Unknown users are checked against a dummy hash so that the answer takes as
         long as for a real account.
+
+        Raises:
+            HashingBusy: no hashing slot came free within the bounded wait.
         """
-        if stored is None:
-            self._check(password, self.dummy_hash())
-            return False
-        return self._check(password, stored)
+        with self.slot():
+            if stored is None:
+                self._check(password, self.dummy_hash())
+                return False
+            return self._check(password, stored)
 
     def _check(self, password: str, stored: str) -> bool:
         try:

@@ -3,11 +3,16 @@
 120 parallel sign-ins with unknown emails from one IP pushed a real sign-in from 0.31 s to
 16.7 s; 500 SIWE challenges were created in 4.4 s; registrations were unlimited. Every
 anonymous action that costs a hash or a row is now limited per IP and refused early: a
-refused request costs a counter, no bcrypt and no row.
+refused request costs a counter, no bcrypt and no row. At most `hash_concurrency` bcrypt
+operations run at once, with a bounded wait for a slot, and the UI's password flows run on
+their own pool, so the session guard's lookups never queue behind them.
 """
 
 from __future__ import annotations
 
+import asyncio
+import os
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,11 +22,13 @@ from eth_account import Account
 from eth_account.messages import encode_defunct
 
 from fuzzydice.auth import flows
+from fuzzydice.auth.password_pool import PasswordPool, PoolBusy, run_password_flow
+from fuzzydice.auth.passwords import BUSY
 from fuzzydice.clock import FixedClock
-from fuzzydice.models import SiweChallenge, User
+from fuzzydice.models import SignInThrottle, SiweChallenge, User
 from fuzzydice.services import Services, build_services
 from fuzzydice.wallet import flows as wallet_flows
-from tests.conftest import STRONG_PASSWORD, make_settings, run_in_parallel
+from tests.conftest import STRONG_PASSWORD, full_session, make_settings, run_in_parallel
 
 FLOODER = "203.0.113.77"
 ORIGIN = "http://127.0.0.1:3000"
@@ -128,3 +135,110 @@ def test_wallet_sign_in_completions_per_ip_are_limited_before_any_check(services
     # Refused before the challenge was touched: it still works from elsewhere.
     done = wallet_flows.complete_sign_in(services, nonce=challenge.nonce, signature=signature, binding=TAB, ip="192.0.2.1")
     assert done.user_id is not None
+
+
+# --- bounded hashing: a flood of password flows cannot starve the rest of the app ----------------
+
+
+def test_a_session_lookup_completes_while_password_flows_saturate_hashing(
+    patient_hashing: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The guard looks the session up (``asyncio.to_thread(flows.current_session, …)``) before every event.
+    While 40 sign-ins hold every hashing slot and the threads waiting for one, that lookup still completes:
+    the password flows run on their own pool, as the login page runs them (`run_password_flow`)."""
+    import bcrypt
+
+    from fuzzydice.auth import passwords
+
+    services = patient_hashing
+    user_id = flows.register(services, name="Ada", email="ada@example.com", password=STRONG_PASSWORD).user_id
+    token = full_session(services, user_id)
+    slots = services.settings.hash_concurrency or os.cpu_count()
+    inside: list[int] = []
+    release = threading.Event()
+    real_checkpw = bcrypt.checkpw
+
+    def held_checkpw(password: bytes, hashed: bytes) -> bool:
+        inside.append(1)
+        release.wait(timeout=120)
+        return real_checkpw(password, hashed)
+
+    monkeypatch.setattr(passwords.bcrypt, "checkpw", held_checkpw)
+
+    async def scenario():
+        finished: list[str] = []
+
+        async def sign_in(n: int) -> None:
+            await run_password_flow(
+                services.settings, flows.sign_in_with_password, services,
+                email=f"nobody{n}@example.com", password="whatever123", ip=f"10.0.{n}.1",
+            )
+            finished.append("sign-in")
+
+        sign_ins = [asyncio.create_task(sign_in(n)) for n in range(40)]
+        lookup = None
+        try:
+            for _ in range(3000):  # until every hashing slot is held inside bcrypt (bounded)
+                if len(inside) >= slots:
+                    break
+                await asyncio.sleep(0.01)
+            assert len(inside) == slots
+            lookup = asyncio.create_task(asyncio.to_thread(flows.current_session, services, token))
+            done, _ = await asyncio.wait({lookup}, timeout=30)  # a safety bound so a failure ends; not a measure
+            finished.append("lookup" if done else "lookup still waiting behind the password flows")
+        finally:
+            release.set()
+        await asyncio.gather(*sign_ins)
+        return finished, await lookup
+
+    finished, info = asyncio.run(scenario())
+    assert finished[0] == "lookup"  # it completed while all 40 sign-ins were still held
+    assert finished.count("sign-in") == 40
+    assert info is not None and info.user_id == user_id
+
+
+def test_with_every_hashing_slot_taken_password_flows_answer_busy_at_once_and_count_nothing(
+    tmp_path: Path, db_url: str, clock: FixedClock, checkpw_calls: list[bytes]
+) -> None:
+    services = build_services(make_settings(tmp_path, db_url, hash_concurrency=1, hash_wait=0), clock)
+    assert flows.register(services, name="Ada", email="ada@example.com", password=STRONG_PASSWORD).user_id
+    services.hasher.dummy_hash()
+    holding, release = threading.Event(), threading.Event()
+
+    def hold_the_only_slot() -> None:
+        with services.hasher.slot():
+            holding.set()
+            release.wait(timeout=60)
+
+    holder = threading.Thread(target=hold_the_only_slot)
+    holder.start()
+    try:
+        assert holding.wait(timeout=30)
+        busy = flows.sign_in_with_password(services, email="ada@example.com", password=STRONG_PASSWORD, ip=FLOODER)
+        registration = flows.register(services, name="Bo", email="bo@example.com", password=STRONG_PASSWORD, ip=FLOODER)
+    finally:
+        release.set()
+        holder.join(timeout=30)
+    assert busy.user_id is None and busy.error == BUSY and busy.retry_after_seconds >= 1
+    assert registration.errors == {"form": BUSY}
+    assert checkpw_calls == []
+    with services.db() as session:
+        assert session.execute(sa.select(sa.func.count()).select_from(SignInThrottle)).scalar_one() == 0  # not counted
+    assert flows.sign_in_with_password(services, email="ada@example.com", password=STRONG_PASSWORD, ip=FLOODER).user_id
+    services.engine.dispose()
+
+
+def test_the_password_pool_refuses_beyond_its_bound_at_once() -> None:
+    pool = PasswordPool(threads=1, queue=1)
+    release = threading.Event()
+
+    async def scenario():
+        running = asyncio.create_task(pool.run(release.wait, 60))
+        queued = asyncio.create_task(pool.run(lambda: "queued"))
+        await asyncio.sleep(0)  # both are submitted
+        with pytest.raises(PoolBusy):
+            await pool.run(lambda: "refused")
+        release.set()
+        return await running, await queued
+
+    assert asyncio.run(scenario()) == (True, "queued")

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import reflex as rx
 
 from fuzzydice.auth import flows
+from fuzzydice.auth.password_pool import PoolBusy, run_password_flow
+from fuzzydice.auth.passwords import BUSY
 from fuzzydice.auth.sessions import FIRST_FACTOR
 from fuzzydice.services import get_services
 from fuzzydice.ui import routes
@@ -36,13 +36,19 @@ class LoginState(AuthFormMixin, rx.State):
             return
         self.busy, self.error = True, ""
         yield
-        result = await asyncio.to_thread(
-            flows.sign_in_with_password,
-            get_services(),
-            email=str(form.get("email", "")),
-            password=str(form.get("password", "")),
-            ip=self.router.session.client_ip or "unknown",
-        )
+        services = get_services()
+        try:
+            result = await run_password_flow(
+                services.settings,
+                flows.sign_in_with_password,
+                services,
+                email=str(form.get("email", "")),
+                password=str(form.get("password", "")),
+                ip=self.router.session.client_ip or "unknown",
+            )
+        except PoolBusy:
+            self.busy, self.error = False, BUSY
+            return
         if result.user_id is None:
             self.busy, self.error = False, result.error or flows.SIGN_IN_FAILED
             return

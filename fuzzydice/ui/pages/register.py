@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import reflex as rx
 
 from fuzzydice.auth import flows
+from fuzzydice.auth.password_pool import PoolBusy, run_password_flow
+from fuzzydice.auth.passwords import BUSY
 from fuzzydice.auth.sessions import FIRST_FACTOR
 from fuzzydice.services import get_services
 from fuzzydice.ui import routes
@@ -32,15 +32,21 @@ class RegisterState(AuthFormMixin, rx.State):
         self.busy = True
         self.name_error = self.email_error = self.password_error = self.phone_error = self.error = ""
         yield
-        result = await asyncio.to_thread(
-            flows.register,
-            get_services(),
-            name=str(form.get("name", "")),
-            email=str(form.get("email", "")),
-            password=str(form.get("password", "")),
-            phone=str(form.get("phone", "")),
-            ip=self.router.session.client_ip or "unknown",
-        )
+        services = get_services()
+        try:
+            result = await run_password_flow(
+                services.settings,
+                flows.register,
+                services,
+                name=str(form.get("name", "")),
+                email=str(form.get("email", "")),
+                password=str(form.get("password", "")),
+                phone=str(form.get("phone", "")),
+                ip=self.router.session.client_ip or "unknown",
+            )
+        except PoolBusy:
+            self.busy, self.error = False, BUSY
+            return
         if result.user_id is None:
             self.busy = False
             self.name_error = result.errors.get("name", "")

@@ -7,6 +7,8 @@ import asyncio
 import reflex as rx
 
 from fuzzydice.auth import factor_changes, identities, step_up
+from fuzzydice.auth.password_pool import PoolBusy, run_password_flow
+from fuzzydice.auth.passwords import BUSY
 from fuzzydice.mfa.qr import qr_svg_data_uri
 from fuzzydice.services import get_services
 from fuzzydice.ui import routes, wallet_scripts
@@ -206,10 +208,14 @@ class SecurityState(rx.State):
         user_id, token = await self._ids()
         if user_id is None:
             return
-        errors = await asyncio.to_thread(
-            identities.add_password, get_services(), token=token, user_id=user_id,
-            email=str(form.get("new_email") or ""), password=str(form.get("new_password") or ""),
-        )
+        services = get_services()
+        try:
+            errors = await run_password_flow(  # it hashes: kept off the default executor the guard uses
+                services.settings, identities.add_password, services, token=token, user_id=user_id,
+                email=str(form.get("new_email") or ""), password=str(form.get("new_password") or ""),
+            )
+        except PoolBusy:
+            errors = {"form": BUSY}
         self.email_error, self.password_error = errors.get("email", ""), errors.get("password", "")
         self.error = errors.get("form", "")
         if not errors:
