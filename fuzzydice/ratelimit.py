@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -27,9 +28,26 @@ def allow(session: Session, key: str, *, limit: int, window: timedelta, now: dat
     return count <= limit
 
 
+def network_of(ip: str | None) -> str:
+    """The client address as limits count it: IPv4 as is, IPv6 by its /64 (what one subscriber gets).
+
+    Counting single IPv6 addresses would let anyone with one /64 rotate through 2**64 of them.
+    """
+    text = (ip or "").strip()
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return text[:64] or "unknown"
+    if address.version == 6:
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
 def per_ip(action: str, ip: str | None) -> str:
-    """The key of `action` counted per client address."""
-    return f"{action}:{(ip or '').strip()[:64] or 'unknown'}"
+    """The key of `action` counted per client address (IPv6: per /64)."""
+    return f"{action}:{network_of(ip)}"
 
 
 def time_left(now: datetime, window: timedelta) -> timedelta:

@@ -53,9 +53,9 @@ def account_key(email_normalized: str) -> str:
 
 
 def source(ip: str | None) -> str:
-    """The IP as throttles store it (never the account-wide marker)."""
-    text = (ip or "").strip()[:64]
-    return text if text and text != NEW_SOURCES else "unknown"
+    """The IP as throttles store it: IPv6 by its /64 (`ratelimit.network_of`), never the account-wide marker."""
+    text = ratelimit.network_of(ip)
+    return text if text != NEW_SOURCES else "unknown"
 
 
 def _delay(failures: int, free: int, initial: timedelta, cap: timedelta) -> timedelta:

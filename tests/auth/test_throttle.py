@@ -41,7 +41,14 @@ def test_account_key_is_stable_and_does_not_store_the_email() -> None:
 
 def test_no_source_can_pose_as_the_account_wide_row() -> None:
     assert throttle.source(throttle.NEW_SOURCES) == throttle.source("") == throttle.source(None) == "unknown"
-    assert throttle.source("2001:db8::1") == "2001:db8::1"
+    assert throttle.source("192.0.2.1") == "192.0.2.1"
+
+
+def test_an_ipv6_subscriber_counts_as_one_source() -> None:
+    """One /64 is one subscriber: rotating through its 2**64 addresses must not reset any limit."""
+    assert throttle.source("2001:db8:1:2::1") == throttle.source("2001:db8:1:2:ffff::9") == "2001:db8:1:2::/64"
+    assert throttle.source("2001:db8:1:3::1") != throttle.source("2001:db8:1:2::1")
+    assert throttle.source("::ffff:192.0.2.1") == "192.0.2.1"
 
 
 def reserve(services: Services, clock: FixedClock, ip: str = IP, key: str = KEY) -> throttle.Attempt:

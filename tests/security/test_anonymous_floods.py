@@ -64,6 +64,19 @@ def test_120_parallel_unknown_email_sign_ins_get_at_most_the_per_ip_limit_of_bcr
     assert all(r.error.startswith("Too many attempts") and 0 < r.retry_after_seconds <= 60 for r in refused)
 
 
+def test_rotating_through_one_ipv6_subscribers_addresses_does_not_escape_the_limit(
+    patient_hashing: Services, checkpw_calls: list[bytes]
+) -> None:
+    """One /64 holds 2**64 addresses; limits count it as one client."""
+    services = patient_hashing
+    results = [
+        flows.sign_in_with_password(services, email=f"nobody{n}@example.com", password="whatever123", ip=f"2001:db8:7:7::{n:x}")
+        for n in range(40)
+    ]
+    assert len(checkpw_calls) == services.settings.sign_in_ip_limit == 30
+    assert all(r.retry_after_seconds for r in results[30:])
+
+
 def test_a_sign_in_from_another_address_is_not_refused_by_the_flood(
     services: Services, make_user: Callable[..., int]
 ) -> None:
