@@ -5,6 +5,11 @@ the database and fills the shared SessionState. When the page or the state the
 event targets is not for this session (see `routes.where_to`), it wipes the
 tab's per-user state and moves the browser with a full page load. Hydration is an
 event too, so a dead session's data is wiped before the snapshot is sent.
+
+The tab's states remember which session their data belongs to. Whenever the
+session behind the cookie is another one (signed out, expired, another user, a
+new session after a privilege change), every state of the app in that tab is
+reset before the event runs: public pages hold per-attempt data too.
 """
 
 from __future__ import annotations
@@ -17,9 +22,43 @@ from reflex.state import BaseState, StateUpdate
 
 from fuzzydice.api.cookies import session_token_from_header
 from fuzzydice.auth import flows
+from fuzzydice.auth.tokens import token_hash
 from fuzzydice.services import get_services
 from fuzzydice.ui import browser_scripts, routes
 from fuzzydice.ui.session_state import SessionState
+
+APP_PACKAGE = "fuzzydice"
+
+
+def app_state_classes(root_cls: type[BaseState]) -> list[type[BaseState]]:
+    """Every state class of the app: the substates, at any depth, of `root_cls` defined in this package.
+
+    Deny by default: a new page's state is covered without being listed anywhere.
+    Reflex's own states (router, hydration, on_load bookkeeping) are left alone.
+    """
+    found: list[type[BaseState]] = []
+    todo = list(root_cls.get_substates())
+    while todo:
+        state_cls = todo.pop()
+        todo.extend(state_cls.get_substates())
+        if state_cls.__module__.partition(".")[0] == APP_PACKAGE:
+            found.append(state_cls)
+    return sorted(found, key=lambda cls: cls.get_full_name())
+
+
+async def wipe_tab(root: BaseState) -> None:
+    """Reset every state of the app in this tab to its defaults, backend vars included.
+
+    `get_state` also loads the states not in memory yet (a Redis state manager loads
+    substates one by one), so none keeps an older session's values for a later event.
+    The session watcher's flag survives (see `SessionState._wipe`).
+    """
+    for state_cls in app_state_classes(type(root)):
+        state = await root.get_state(state_cls)
+        if isinstance(state, SessionState):
+            state._wipe()
+        else:
+            state.reset()
 
 
 class SessionGuard(rx.Middleware):
@@ -44,6 +83,11 @@ class SessionGuard(rx.Middleware):
         token = session_token_from_header(services.settings, root.router.headers.cookie)
         info = await asyncio.to_thread(flows.current_session, services, token) if token else None
         session_state = await root.get_state(SessionState)
+        # The token's digest, not the row id: SQLite hands a deleted row's id to the next session.
+        owner = token_hash(token) if info and token else ""
+        if session_state._data_owner != owner:
+            await wipe_tab(root)
+            session_state._data_owner = owner
         session_state._apply(info)
         level = info.factor_level if info else 0
         destination = routes.where_to(info, path)

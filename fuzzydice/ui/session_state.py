@@ -35,7 +35,11 @@ class SessionState(rx.State):
     _remember: bool = False
     _has_second_factor: bool = False
     _watching: bool = False
+    # The session whose per-user data this tab's states may hold: the digest of its cookie
+    # token ("" for none). Only the guard sets it, right after wiping every state of the tab.
+    _data_owner: str = ""
 
+    # For display, and only to a full session: a first factor alone learns nothing of the account.
     user_name: str = ""
     user_email: str = ""
     last_sign_in: str = ""
@@ -49,19 +53,21 @@ class SessionState(rx.State):
             self._wipe()
         self._user_id, self._session_id, self._level = info.user_id, info.session_id, info.factor_level
         self._remember, self._has_second_factor = info.remember, info.has_second_factor
+        full = info.is_full
         shown = {
-            "user_name": info.user_name,
-            "user_email": info.user_email or "",
-            "last_sign_in": format_time(info.last_sign_in_at),
+            "user_name": info.user_name if full else "",
+            "user_email": (info.user_email or "") if full else "",
+            "last_sign_in": format_time(info.last_sign_in_at) if full else "",
         }
         for name, value in shown.items():
             if getattr(self, name) != value:  # unchanged values stay out of the delta
                 setattr(self, name, value)
 
     def _wipe(self) -> None:
-        watching = self._watching
+        """Forget the user; keep the watcher's flag and `_data_owner` (the guard wipes the other states)."""
+        kept = self._watching, self._data_owner
         self.reset()
-        self._watching = watching
+        self._watching, self._data_owner = kept
 
     def _session_token(self) -> str | None:
         return session_token_from_header(get_services().settings, self.router.headers.cookie)
