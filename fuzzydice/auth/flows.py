@@ -127,10 +127,9 @@ def _in_words(wait: timedelta) -> str:
 
 
 def _too_many(wait: timedelta) -> SignInResult:
-    seconds = max(1, math.ceil(wait.total_seconds()))
     return SignInResult(
-        error=f"Too many attempts. Try again in {seconds} second{'s' if seconds != 1 else ''}.",
-        retry_after_seconds=seconds,
+        error=f"Too many attempts. Try again in {_in_words(wait)}.",
+        retry_after_seconds=max(1, math.ceil(wait.total_seconds())),
     )
 
 

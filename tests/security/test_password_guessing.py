@@ -163,5 +163,6 @@ def test_spraying_one_password_across_100_accounts_is_cut_off_per_address(
     assert len(checkpw_calls) == limit
     assert all(r.error == flows.SIGN_IN_FAILED for r in results[:limit])
     assert all(r.error.startswith("Too many attempts") and r.retry_after_seconds > 0 for r in results[limit:])
+    assert results[limit].error.endswith(" minutes.")  # until the hour's window ends, said in minutes
     # Another address is not affected, and the owners are not slowed.
     assert sign_in(services, STRONG_PASSWORD, "192.0.2.99", email=emails[-1]).user_id is not None
