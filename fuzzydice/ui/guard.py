@@ -24,7 +24,7 @@ from fuzzydice.api.cookies import session_token_from_header
 from fuzzydice.auth import flows
 from fuzzydice.auth.tokens import token_hash
 from fuzzydice.services import get_services
-from fuzzydice.ui import browser_scripts, routes
+from fuzzydice.ui import browser_scripts, event_payloads, routes
 from fuzzydice.ui.session_state import SessionState
 
 APP_PACKAGE = "fuzzydice"
@@ -77,6 +77,8 @@ class SessionGuard(rx.Middleware):
 
     async def preprocess(self, app, state: BaseState, event: Event) -> StateUpdate | None:
         """Validate the session for this event; refuse it with a redirect when it does not belong here."""
+        if (refused := await event_payloads.refusal(state._get_root_state(), event)) is not None:
+            return refused  # a payload that does not fit the handler never reaches it
         root = state._get_root_state()
         services = get_services()
         path = root.router.url.path

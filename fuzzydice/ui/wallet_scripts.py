@@ -26,14 +26,17 @@ DISCOVER = f"""(async () => {{
   window.removeEventListener('eip6963:announceProvider', onAnnounce);
   window.__fdWallets = {{}};
   const list = found.map((d) => {{
-    window.__fdWallets[d.info.uuid] = d.provider;
-    return {{id: String(d.info.uuid), name: String(d.info.name || 'Wallet'), icon: String(d.info.icon || ''), rdns: String(d.info.rdns || '')}};
+    // Bounded like the server's checks (event_payloads), so an odd wallet is not refused.
+    const id = String(d.info.uuid).slice(0, 200); const icon = String(d.info.icon || '');
+    window.__fdWallets[id] = d.provider;
+    return {{id, name: String(d.info.name || 'Wallet').slice(0, 200), icon: icon.length < 100000 ? icon : '',
+             rdns: String(d.info.rdns || '').slice(0, 200)}};
   }});
   if (!list.length && window.ethereum) {{
     window.__fdWallets['legacy'] = window.ethereum;
     list.push({{id: 'legacy', name: 'Browser wallet', icon: '', rdns: ''}});
   }}
-  return list;
+  return list.slice(0, 20);
 }})()"""
 
 

@@ -14,10 +14,15 @@ import reflex as rx
 from fuzzydice.auth.sessions import FIRST_FACTOR
 from fuzzydice.services import get_services
 from fuzzydice.ui import routes, wallet_scripts
+from fuzzydice.ui.event_payloads import text_field
 from fuzzydice.ui.session_state import SessionState
 from fuzzydice.wallet import flows as wallet_flows
 
 MAX_WALLETS = 10
+MAX_CHAIN_ID = 2**53 - 1  # the largest integer a wallet's JavaScript reports exactly; real chain ids are far smaller
+MAX_CHAIN_ID_CHARS = 32
+MAX_ADDRESS_CHARS = 64
+MAX_SIGNATURE_CHARS = 20_000  # an EOA signs 132 characters; contract wallets (EIP-1271) send more
 
 
 def _clean_wallet(raw: object) -> dict[str, str] | None:
@@ -56,10 +61,12 @@ async def challenge_from_connect(
         message = wallet_scripts.wallet_error_message(str(result["error"]), str(result.get("message", "")))
         return "", wallet_flows.Challenge(error=message)
     try:
-        chain_id = int(str(result.get("chainId", "")), 0)
+        chain_id = int(text_field(result, "chainId", MAX_CHAIN_ID_CHARS), 0)
     except ValueError:
+        chain_id = 0
+    if not 0 < chain_id <= MAX_CHAIN_ID:
         return "", wallet_flows.Challenge(error="Your wallet did not say which network it is on. Please try again.")
-    address = str(result.get("address", ""))
+    address = text_field(result, "address", MAX_ADDRESS_CHARS)
     challenge = await asyncio.to_thread(
         wallet_flows.begin_sign_in,
         get_services(),
@@ -156,7 +163,7 @@ class WalletSignInState(rx.State):
             wallet_flows.complete_sign_in,
             get_services(),
             nonce=self._nonce,
-            signature=str(result.get("signature", "")),
+            signature=text_field(result, "signature", MAX_SIGNATURE_CHARS),
             binding=self.router.session.client_token,
             ip=self.router.session.client_ip or "unknown",
         )

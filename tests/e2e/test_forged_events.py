@@ -6,27 +6,12 @@ or a modified client would.
 
 from __future__ import annotations
 
-import json
 import re
 
 from playwright.sync_api import expect
 
+from tests.e2e.forge import HOME_STATE, HOOK_SOCKET, SECURITY_STATE, SESSION_STATE, forge
 from tests.e2e.journeys import SCAN, register
-
-HOOK_SOCKET = """
-const send = WebSocket.prototype.send;
-WebSocket.prototype.send = function (data) { window.__fdSocket = this; return send.call(this, data); };
-"""
-HOME_STATE = "reflex___state____state.fuzzydice___ui___pages___home____home_state"
-SECURITY_STATE = "reflex___state____state.fuzzydice___ui___pages___security____security_state"
-SESSION_STATE = "reflex___state____state.fuzzydice___ui___session_state____session_state"
-
-
-def forge(page, name: str, payload: dict | None = None) -> None:
-    path = page.evaluate("() => window.location.pathname")
-    frame = ["event", {"name": name, "payload": payload or {}, "router_data": {"pathname": path, "asPath": path}}]
-    page.wait_for_function("() => window.__fdSocket && window.__fdSocket.readyState === 1")
-    page.evaluate("(frame) => window.__fdSocket.send('42/_event,' + frame)", json.dumps(frame))
 
 
 def test_a_pending_session_cannot_run_a_full_pages_handler(page, base_url):

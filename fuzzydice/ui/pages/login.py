@@ -12,6 +12,7 @@ from fuzzydice.services import get_services
 from fuzzydice.ui import routes
 from fuzzydice.ui.auth_form import AuthFormMixin
 from fuzzydice.ui.components import form_error, labelled_input, page_card, password_input, submit_button
+from fuzzydice.ui.event_payloads import text_field
 from fuzzydice.ui.session_state import SessionState
 from fuzzydice.ui.wallet_signin import wallet_panel
 
@@ -42,8 +43,8 @@ class LoginState(AuthFormMixin, rx.State):
                 services.settings,
                 flows.sign_in_with_password,
                 services,
-                email=str(form.get("email", "")),
-                password=str(form.get("password", "")),
+                email=text_field(form, "email"),
+                password=text_field(form, "password"),
                 ip=self.router.session.client_ip or "unknown",
             )
         except PoolBusy:

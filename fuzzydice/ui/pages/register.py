@@ -12,6 +12,7 @@ from fuzzydice.services import get_services
 from fuzzydice.ui import routes
 from fuzzydice.ui.auth_form import AuthFormMixin
 from fuzzydice.ui.components import form_error, labelled_input, page_card, password_input, submit_button
+from fuzzydice.ui.event_payloads import text_field
 from fuzzydice.ui.session_state import SessionState
 
 
@@ -38,10 +39,10 @@ class RegisterState(AuthFormMixin, rx.State):
                 services.settings,
                 flows.register,
                 services,
-                name=str(form.get("name", "")),
-                email=str(form.get("email", "")),
-                password=str(form.get("password", "")),
-                phone=str(form.get("phone", "")),
+                name=text_field(form, "name"),
+                email=text_field(form, "email"),
+                password=text_field(form, "password"),
+                phone=text_field(form, "phone"),
                 ip=self.router.session.client_ip or "unknown",
             )
         except PoolBusy:

@@ -13,8 +13,9 @@ from fuzzydice.mfa.qr import qr_svg_data_uri
 from fuzzydice.services import get_services
 from fuzzydice.ui import routes, wallet_scripts
 from fuzzydice.ui.components import form_error, labelled_input, page_card, submit_button
+from fuzzydice.ui.event_payloads import text_field
 from fuzzydice.ui.session_state import SessionState
-from fuzzydice.ui.wallet_signin import challenge_from_connect
+from fuzzydice.ui.wallet_signin import MAX_SIGNATURE_CHARS, challenge_from_connect
 
 
 class SecurityState(rx.State):
@@ -71,7 +72,7 @@ class SecurityState(rx.State):
             return
         self.busy, self.error = True, ""
         yield
-        code = str(form.get("backup_code" if self.use_backup else "step_up_code") or "")
+        code = text_field(form, "backup_code" if self.use_backup else "step_up_code")
         method = "backup" if self.use_backup else "totp"
         result = await asyncio.to_thread(
             step_up.confirm_second_factor, get_services(), token=token, user_id=user_id, code=code, method=method
@@ -135,7 +136,7 @@ class SecurityState(rx.State):
             return
         args = {
             "token": token, "user_id": user_id, "nonce": nonce,
-            "signature": str(result.get("signature", "")), "binding": self.router.session.client_token,
+            "signature": text_field(result, "signature", MAX_SIGNATURE_CHARS), "binding": self.router.session.client_token,
         }
         if self._wallet_purpose == "link":
             error = await asyncio.to_thread(identities.link_wallet, get_services(), **args)
@@ -184,7 +185,7 @@ class SecurityState(rx.State):
         user_id, token = await self._ids()
         result = await asyncio.to_thread(
             factor_changes.finish_reenrolment, get_services(), token=token, user_id=user_id,
-            code=str(form.get("new_code") or ""),
+            code=text_field(form, "new_code"),
         )
         if not result.ok:
             self.error = result.message
@@ -212,7 +213,7 @@ class SecurityState(rx.State):
         try:
             errors = await run_password_flow(  # it hashes: kept off the default executor the guard uses
                 services.settings, identities.add_password, services, token=token, user_id=user_id,
-                email=str(form.get("new_email") or ""), password=str(form.get("new_password") or ""),
+                email=text_field(form, "new_email"), password=text_field(form, "new_password"),
             )
         except PoolBusy:
             errors = {"form": BUSY}

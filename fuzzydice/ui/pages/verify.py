@@ -11,6 +11,7 @@ from fuzzydice.mfa import flows as mfa_flows
 from fuzzydice.services import get_services
 from fuzzydice.ui import routes
 from fuzzydice.ui.components import form_error, page_card, sign_out_link, submit_button
+from fuzzydice.ui.event_payloads import text_field
 from fuzzydice.ui.session_state import SessionState
 
 
@@ -50,7 +51,7 @@ class VerifyState(rx.State):
             self.busy = False
             return
         # Reflex keys form data by the inputs' ids.
-        code = str(form.get("backup_code" if self.use_backup else "code") or "")
+        code = text_field(form, "backup_code" if self.use_backup else "code")
         if self.enrolling:
             result = await asyncio.to_thread(
                 mfa_flows.activate_totp, services, user_id=user_id, session_id=session_id, code=code
