@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 import sqlalchemy as sa
 from eth_account import Account
+from eth_account.messages import encode_defunct
 
 from fuzzydice.auth import factor_changes, flows, step_up
 from fuzzydice.auth.sessions import FULL
@@ -61,6 +62,15 @@ def test_unsigned_wallet_challenges_of_the_user_die_with_a_factor_change(
             purpose=purpose, user_id=user_id, ip="198.51.100.7",
         )
         assert not challenge.error, challenge.error
+    # The owner confirms with the wallet (its own tab), then the code, then gets new backup codes.
+    reauth = wallet_flows.begin_sign_in(
+        services, address=wallet.address, chain_id=chain, origin=ORIGIN, binding="owner-tab", purpose="reauth",
+        user_id=user.user_id,
+    )
+    signature = wallet.sign_message(encode_defunct(text=reauth.message)).signature.to_0x_hex()
+    assert step_up.confirm_wallet(
+        services, token=owner, user_id=user.user_id, nonce=reauth.nonce, signature=signature, binding="owner-tab"
+    ) == ""
     assert step_up.confirm_second_factor(
         services, token=owner, user_id=user.user_id, code=next_totp_code(services, clock, user.secret)
     ).ok
