@@ -93,7 +93,8 @@ class SiweChallenge(SQLModel, table=True):
     nonce: str = Field(max_length=64, unique=True, index=True)
     message: str = Field(max_length=4000)
     address: str = Field(max_length=42)
-    chain_id: int
+    chain_id: int = Field(sa_type=sa.BigInteger)
+    """EIP-155 chain id; ids above 2**31 exist (PostgreSQL's INTEGER would overflow)."""
     purpose: str = Field(default="sign_in", max_length=16)
     user_id: int | None = Field(default=None, foreign_key="users.id", ondelete="CASCADE")
     binding_hash: str = Field(max_length=64)

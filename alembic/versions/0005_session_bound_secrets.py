@@ -4,6 +4,7 @@ Pending authenticator secrets and fresh backup codes move from the user (where e
 session of the user saw them) to the session row. Pending values are transient: the
 old per-user ones are dropped, not moved (nobody can tell which session they were for).
 The second-step lock gets a scope (sign-in or step-up) and counts codes in flight.
+SIWE chain ids become 64-bit (real chain ids exceed 2**31).
 
 Revision ID: 0005
 Revises: 0004
@@ -34,6 +35,8 @@ def upgrade() -> None:
         batch_op.drop_column('backup_codes_to_show')
     with op.batch_alter_table('claim_tickets', schema=None) as batch_op:
         batch_op.add_column(sa.Column('tab_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False, server_default=''))
+    with op.batch_alter_table('siwe_challenges', schema=None) as batch_op:
+        batch_op.alter_column('chain_id', existing_type=sa.Integer(), type_=sa.BigInteger(), existing_nullable=False)
 
     # The lock's key changes (user, scope): its rows are short-lived counters, so start afresh.
     op.drop_table('second_factor_locks')
@@ -79,6 +82,8 @@ def downgrade() -> None:
     sa.PrimaryKeyConstraint('user_id')
     )
 
+    with op.batch_alter_table('siwe_challenges', schema=None) as batch_op:
+        batch_op.alter_column('chain_id', existing_type=sa.BigInteger(), type_=sa.Integer(), existing_nullable=False)
     with op.batch_alter_table('claim_tickets', schema=None) as batch_op:
         batch_op.drop_column('tab_hash')
     with op.batch_alter_table('users', schema=None) as batch_op:
