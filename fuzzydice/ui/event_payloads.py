@@ -29,9 +29,10 @@ from reflex.event import Event
 from reflex.state import BaseState, StateUpdate
 from reflex_base.utils.form import FORM_DATA_ENTRIES_KEY
 
+from fuzzydice.ui.app_states import is_app_state
+
 logger = logging.getLogger(__name__)
 
-APP_PACKAGE = "fuzzydice"
 REFUSED_MESSAGE = "That request could not be understood. Reload the page and try again."
 REFUSED_TOAST_ID = "fd-request-refused"
 
@@ -206,11 +207,6 @@ def payload_problem(fn: Callable, payload: object) -> str | None:
         if problem := _value_problem(payload[parameter.name], parameter.annotation, budget):
             return f"argument '{parameter.name}': {problem}"
     return None
-
-
-def is_app_state(state_cls: type) -> bool:
-    """Whether a state class is one of this app's (its events are checked) rather than Reflex's own."""
-    return state_cls.__module__.split(".")[0] == APP_PACKAGE
 
 
 async def refusal(root: BaseState, event: Event) -> StateUpdate | None:

@@ -25,26 +25,8 @@ from fuzzydice.auth import flows
 from fuzzydice.auth.tokens import token_hash
 from fuzzydice.services import get_services
 from fuzzydice.ui import browser_scripts, event_payloads, routes
+from fuzzydice.ui.app_states import app_state_classes
 from fuzzydice.ui.session_state import SessionState
-
-APP_PACKAGE = "fuzzydice"
-
-
-def app_state_classes(root_cls: type[BaseState]) -> list[type[BaseState]]:
-    """Every state class of the app: the substates, at any depth, of `root_cls` defined in this package.
-
-    Deny by default: a new page's state is covered without being listed anywhere.
-    Reflex's own states (router, hydration, on_load bookkeeping) are left alone.
-    """
-    found: list[type[BaseState]] = []
-    todo = list(root_cls.get_substates())
-    while todo:
-        state_cls = todo.pop()
-        todo.extend(state_cls.get_substates())
-        if state_cls.__module__.partition(".")[0] == APP_PACKAGE:
-            found.append(state_cls)
-    return sorted(found, key=lambda cls: cls.get_full_name())
-
 
 async def wipe_tab(root: BaseState) -> None:
     """Reset every state of the app in this tab to its defaults, backend vars included.

@@ -173,7 +173,8 @@ APP_HANDLERS = """
 import json
 from reflex.state import State
 import fuzzydice.fuzzydice  # registers every page's state
-from fuzzydice.ui.event_payloads import is_app_state, unsupported_parameters
+from fuzzydice.ui.app_states import is_app_state
+from fuzzydice.ui.event_payloads import unsupported_parameters
 
 def substates(cls):
     for sub in cls.get_substates():

@@ -17,7 +17,8 @@ SCRIPT = """
 import asyncio, json
 import reflex as rx
 import fuzzydice.fuzzydice  # the app: every page and its state
-from fuzzydice.ui.guard import app_state_classes, wipe_tab
+from fuzzydice.ui.app_states import app_state_classes
+from fuzzydice.ui.guard import wipe_tab
 from fuzzydice.ui.pages.security import SecurityState
 from fuzzydice.ui.session_state import SessionState
 from fuzzydice.ui.wallet_signin import WalletSignInState
