@@ -111,6 +111,18 @@ def _scope(row) -> lock.Scope:
     return lock.STEP_UP if row.factor_level >= FULL else lock.SIGN_IN
 
 
+def _take_slot(session: Session, services: Services, user_id: int, session_id: int):
+    """The live session's row and its lock scope once a slot for one code is taken, or the answer why not."""
+    row = _live_session(session, session_id, user_id, services.clock.now())
+    if row is None:
+        return SecondStepResult(False, SESSION_ENDED)
+    scope = _scope(row)
+    refusal = lock.reserve_attempt(session, user_id, scope, services.clock.now(), services.settings)
+    if refusal is not None:
+        return _refused(refusal, services)
+    return row, scope
+
+
 def pending_enrolment(services: Services, *, user_id: int, session_id: int, replacing: bool = False) -> Enrolment:
     """This session's pending authenticator secret; the same one for `totp_pending_lifetime`.
 
@@ -198,13 +210,10 @@ def activate_totp(services: Services, *, user_id: int, session_id: int, code: st
     """
     settings, now = services.settings, services.clock.now()
     with services.db() as session:
-        row = _live_session(session, session_id, user_id, now)
-        if row is None:
-            return SecondStepResult(False, SESSION_ENDED)
-        scope = _scope(row)
-        refusal = lock.reserve_attempt(session, user_id, scope, now, settings)
-        if refusal is not None:
-            return _refused(refusal, services)
+        taken = _take_slot(session, services, user_id, session_id)
+        if isinstance(taken, SecondStepResult):
+            return taken
+        row, scope = taken
         step = None
         if row.pending_totp_secret is not None:
             try:
@@ -343,15 +352,11 @@ def verify_second_step(
     step-up (so a password thief's wrong codes never lock the owner's sessions out).
     A valid TOTP code that was already used is refused without counting as a failure.
     """
-    settings, now = services.settings, services.clock.now()
     with services.db() as session:
-        row = _live_session(session, session_id, user_id, now)
-        if row is None:
-            return SecondStepResult(False, SESSION_ENDED)
-        scope = _scope(row)
-        refusal = lock.reserve_attempt(session, user_id, scope, now, settings)
-        if refusal is not None:
-            return _refused(refusal, services)
+        taken = _take_slot(session, services, user_id, session_id)
+        if isinstance(taken, SecondStepResult):
+            return taken
+        row, scope = taken
         accept = _accept_backup_code if method == "backup" else _accept_totp
         outcome: Acceptance = accept(session, services, user_id, code) if (code or "").strip() else "wrong"
         if outcome == "replayed":
