@@ -283,3 +283,23 @@ def test_button_spins_and_is_disabled_while_signing_in(page, base_url, monkeypat
         release.set()
     expect(page.get_by_role("alert")).to_have_text("Email or password is incorrect.")
     expect(button).to_be_enabled()
+
+
+def test_after_sign_out_what_is_typed_on_the_sign_in_page_stays(page, base_url, app_clock):
+    # The tab's session watcher of the signed-in page must not outlive sign-out's page loads
+    # (Reflex cancels a page's on_load chain when the tab navigates) and reload the sign-in page
+    # under the person typing into it.
+    account = register_and_enrol(page, base_url, app_clock)
+    sign_out(page)
+    page.evaluate("() => { window.__stillHere = true; }")
+    page.get_by_label("Email").fill(account.email)
+    watcher_rounds = 3  # the watcher checks every 2 s: three rounds, then look
+    page.wait_for_timeout(watcher_rounds * 2_000)
+    assert page.evaluate("() => window.__stillHere === true"), "the sign-in page was reloaded"
+    expect(page.get_by_label("Email")).to_have_value(account.email)
+    # And the next sign-in in the same tab is followed by a watcher of its own: sign-out elsewhere reaches it.
+    sign_in(page, base_url, account, app_clock, path="")
+    other = page.context.new_page()
+    other.goto(f"{base_url}/user/home")
+    sign_out(other)
+    expect(page).to_have_url(LOGIN, timeout=FOLLOW_MS)
