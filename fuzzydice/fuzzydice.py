@@ -8,6 +8,7 @@ import contextlib
 import reflex as rx
 
 from fuzzydice.api.app import create_api
+from fuzzydice.api.security_headers import security_headers
 from fuzzydice.log_redaction import install_redaction
 from fuzzydice.maintenance import run_cleanup_forever
 from fuzzydice.services import get_services
@@ -40,7 +41,7 @@ async def check_services():
         cleanup.cancel()
 
 
-app = rx.App(api_transformer=create_api())
+app = rx.App(api_transformer=[create_api(), security_headers])  # headers wrap pages and /api alike
 app.register_lifespan_task(check_services)
 
 guard = SessionGuard()

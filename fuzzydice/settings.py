@@ -46,6 +46,12 @@ class Settings(BaseSettings):
     secure_cookies: bool | None = None
     """Force the Secure cookie attribute on or off; by default it follows the request scheme."""
 
+    hsts: bool = True
+    """Send Strict-Transport-Security on responses served over https (or with `secure_cookies` forced on)."""
+
+    hsts_max_age: timedelta = timedelta(days=365)
+    """How long a browser that saw the HSTS header keeps to https for this host."""
+
     # --- secrets (base64url, 32 bytes each; required in production) -------
     pepper: SecretStr | None = None
     """Server-side pepper for the HMAC-SHA-384 password pre-hash."""

@@ -94,14 +94,16 @@ def app_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]
     """
     data_dir = tmp_path_factory.mktemp("app")
     frontend_port = _free_port()
+    backend_port = _free_port()
     app_vars = {
         "FUZZYDICE_MODE": "demo",
         "FUZZYDICE_DATABASE_URL": f"sqlite:///{data_dir / 'fuzzydice.db'}",
         "FUZZYDICE_SECRETS_FILE": str(data_dir / "secrets.json"),
-        # The page origin is known in advance (the harness serves it on this port),
+        # The page origins are known in advance (the harness serves pages on both ports),
         # so the websocket's origin check runs with the real, exact list.
-        "FUZZYDICE_PUBLIC_ORIGINS": f"http://127.0.0.1:{frontend_port}",
+        "FUZZYDICE_PUBLIC_ORIGINS": f"http://127.0.0.1:{frontend_port},http://127.0.0.1:{backend_port}",
         "FUZZYDICE_TEST_FRONTEND_PORT": str(frontend_port),
+        "FUZZYDICE_TEST_BACKEND_PORT": str(backend_port),
         # Every request of the suite comes from 127.0.0.1: a real deployment's per-IP limits would cut it off.
         **{f"FUZZYDICE_{name}": "100000" for name in E2E_RAISED_LIMITS},
     }
@@ -178,6 +180,33 @@ def app_harness(app_env: dict[str, str], app_clock) -> Iterator["AppHarnessProd"
             )
             self.frontend_server.run()
 
+        def _start_frontend(self):
+            super()._start_frontend()
+            # As `reflex run --env prod` does (REFLEX_MOUNT_FRONTEND_COMPILED_APP, App.__call__): the backend
+            # serves the compiled pages too, on one origin and inside the production ASGI stack (security
+            # headers); see `backend_url`. Mounted now because the build exists only after the export.
+            from reflex.utils.exec import get_frontend_mount
+
+            with contextlib.chdir(self.app_path):
+                self.app_instance._api.routes.append(get_frontend_mount(router=self.app_instance.router))
+
+        def _start_backend(self):
+            # AppHarnessProd's, on a port chosen in advance (it is one of the page origins).
+            import contextvars
+            import threading
+
+            import uvicorn
+            from reflex_base.environment import environment
+
+            environment.REFLEX_SKIP_COMPILE.set(True)
+            self.backend = uvicorn.Server(
+                uvicorn.Config(app=self.app_asgi, host="127.0.0.1", port=int(app_env["FUZZYDICE_TEST_BACKEND_PORT"]))
+            )
+            self.backend.shutdown = self._get_backend_shutdown_handler()
+            context = contextvars.copy_context()
+            self.backend_thread = threading.Thread(target=lambda: context.run(self.backend.run))
+            self.backend_thread.start()
+
     _migrate(app_env)
     harness = PinnedPortHarness.create(root=REPO_ROOT, app_name=APP_NAME)
     try:
@@ -217,7 +246,11 @@ def base_url(app_harness) -> str:
 
 @pytest.fixture(scope="session")
 def backend_url(app_harness) -> str:
-    """Origin of the backend (websocket and `/api`), e.g. ``http://127.0.0.1:41235``."""
+    """Origin of the backend (websocket and `/api`), e.g. ``http://127.0.0.1:41235``.
+
+    Like `reflex run --env prod` (`make run`) it serves the pages too, on one origin and through
+    the whole production ASGI stack; `base_url` serves the same build from a plain static server.
+    """
     host, port = app_harness.backend.servers[0].sockets[0].getsockname()[:2]
     return f"http://{host}:{port}"
 
