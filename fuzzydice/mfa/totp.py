@@ -57,7 +57,7 @@ def matching_step(secret: str, code: str, moment: datetime, settings: Settings) 
 
     All candidate steps are compared in constant time; the latest match wins.
     """
-    code = (code or "").strip().replace(" ", "")
+    code = "".join((code or "").split()).replace("-", "")  # pasted as apps show it: "123 456", "123-456"
     # isdigit() alone lets Unicode digits through, and compare_digest raises on non-ASCII text.
     if len(code) != settings.totp_digits or not (code.isascii() and code.isdigit()):
         return None

@@ -48,7 +48,9 @@ def test_enrolment_is_forced_and_then_codes_work_once(context, page, base_url, a
     field = page.get_by_label("Code from your authenticator app")
     expect(field).to_have_attribute("inputmode", "numeric")
     expect(field).to_have_attribute("autocomplete", "one-time-code")
-    expect(field).to_have_attribute("maxlength", "6")
+    # Room for a code pasted as apps show it ("123 456"), and no pattern that would refuse it silently.
+    expect(field).to_have_attribute("maxlength", "10")
+    expect(field).not_to_have_attribute("pattern", re.compile(".*"))
     enter_code(page, code_now(secret, app_clock))
 
     # Backup codes: listed, downloadable, still there after a reload until Continue.
@@ -57,6 +59,12 @@ def test_enrolment_is_forced_and_then_codes_work_once(context, page, base_url, a
     expect(items).to_have_count(10)
     shown = [text.strip() for text in items.all_inner_texts()]
     assert all(re.fullmatch(r"[A-Z2-7]{4}(-[A-Z2-7]{4}){3}", code) for code in shown)
+    # On a phone (390 px) each code stays on one line: one column, every row as tall as one line.
+    page.set_viewport_size({"width": 390, "height": 844})
+    heights = {round(items.nth(i).bounding_box()["height"]) for i in range(10)}
+    lefts = {round(items.nth(i).bounding_box()["x"]) for i in range(10)}
+    assert len(heights) == 1 and len(lefts) == 1, (heights, lefts)
+    page.set_viewport_size({"width": 1280, "height": 720})
     with page.expect_download() as download_info:
         page.get_by_role("button", name="Download").click()
     download = download_info.value

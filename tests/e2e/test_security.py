@@ -80,7 +80,7 @@ def test_a_wallet_user_signs_again_and_gives_a_code(page, base_url, app_clock, w
 
 def test_new_authenticator_replaces_the_old_one(page, base_url, app_clock):
     account = register_and_enrol(page, base_url, app_clock)
-    page.get_by_role("link", name="Security").click()
+    page.goto(f"{base_url}/user/security")
     confirm_with_code(page, account, app_clock)
     page.get_by_role("button", name="Set up a new authenticator").click()
     key = page.locator("#new-manual-key")
@@ -101,3 +101,31 @@ def test_new_authenticator_replaces_the_old_one(page, base_url, app_clock):
     expect(page.get_by_role("alert")).to_contain_text("That code is not right.")
     enter_code(page, code_now(new_secret, app_clock))
     expect(page).to_have_url(HOME)
+
+
+def test_a_password_thief_locks_only_the_sign_in_step_and_the_owner_is_told(page, base_url, app_clock, browser):
+    account = register_and_enrol(page, base_url, app_clock)
+    thief = browser.new_context().new_page()
+    try:
+        sign_in_password(thief, base_url, account)
+        expect(thief).to_have_url(VERIFY)
+        right = code_now(account.secret, app_clock)
+        wrong = f"{(int(right) + 1) % 1_000_000:06d}"
+        for _ in range(5):
+            enter_code(thief, wrong)
+            expect(thief.get_by_role("alert")).to_contain_text("That code is not right.")
+        expect(thief.get_by_role("alert")).to_contain_text("Too many wrong codes. Try again after")
+    finally:
+        thief.context.close()
+    # The owner, signed in here, is told, and can still confirm it's them on the security page.
+    page.reload()
+    alert = page.locator("#security-alerts")
+    expect(alert).to_contain_text("someone signed in with your password from 127.0.0.1")
+    page.goto(f"{base_url}/user/security")
+    confirm_with_code(page, account, app_clock)
+    page.goto(f"{base_url}/user/home")
+    alert.get_by_role("button", name="Dismiss").click()
+    expect(alert).to_have_count(0)
+    page.reload()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    expect(alert).to_have_count(0)

@@ -177,6 +177,8 @@ def test_a_code_typed_with_spaces_is_accepted() -> None:
     settings, secret = settings_for(), totp.new_secret()
     code = totp.code_at_step(secret, totp.time_step(MOMENT, settings), settings)
     assert totp.matching_step(secret, f" {code[:3]} {code[3:]} ", MOMENT, settings) is not None
+    assert totp.matching_step(secret, f"{code[:3]}-{code[3:]}", MOMENT, settings) is not None
+    assert totp.matching_step(secret, f"{code[:3]}\u00a0{code[3:]}", MOMENT, settings) is not None  # a no-break space
 
 
 # --- input checks ------------------------------------------------------------------

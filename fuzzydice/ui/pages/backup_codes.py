@@ -66,9 +66,10 @@ def backup_codes_page() -> rx.Component:
         ),
         rx.heading("Backup codes", size="4", as_="h2", id="backup-codes-heading"),
         rx.el.ul(
-            rx.foreach(BackupCodesState.codes, lambda code: rx.el.li(rx.code(code, size="3"))),
+            rx.foreach(BackupCodesState.codes, lambda code: rx.el.li(rx.code(code, size="3", white_space="nowrap"))),
             aria_labelledby="backup-codes-heading",
-            style={"columns": "2", "listStyle": "none", "padding": "0", "margin": "0", "lineHeight": "2"},
+            # Two columns where they fit, one on a phone: a code never breaks across lines.
+            style={"columns": "2 12rem", "listStyle": "none", "padding": "0", "margin": "0", "lineHeight": "2"},
         ),
         rx.hstack(
             rx.button("Download", on_click=BackupCodesState.download, variant="outline", size="3"),

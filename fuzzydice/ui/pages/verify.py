@@ -86,8 +86,10 @@ def code_field() -> rx.Component:
         rx.vstack(
             rx.el.label("Code from your authenticator app", html_for="code", style={"fontWeight": "500"}),
             rx.input(
-                id="code", name="code", input_mode="numeric", auto_complete="one-time-code", pattern="[0-9]*",
-                max_length=VerifyState.digits, required=True, size="3", width="100%",
+                # No `pattern` and room for separators: a code pasted as apps show it ("123 456") must fit
+                # and submit; the server ignores spaces and dashes.
+                id="code", name="code", input_mode="numeric", auto_complete="one-time-code",
+                max_length=VerifyState.digits + 4, required=True, size="3", width="100%",
             ),
             width="100%",
         ),
