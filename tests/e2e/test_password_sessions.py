@@ -7,6 +7,7 @@ import re
 import httpx
 from playwright.sync_api import expect
 
+from tests.attacker_site import AttackerSite
 from tests.e2e.journeys import (
     HOME,
     LOGIN,
@@ -224,36 +225,15 @@ def open_websocket_from(page, ws_url: str) -> str:
 
 def test_websocket_from_another_origin_is_refused_in_a_browser(context, base_url, backend_url):
     """A page on another port of the same host cannot open the app's websocket."""
-    import http.server
-    import threading
-
-    class Evil(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802
-            body = b"<!doctype html><title>evil</title>"
-            self.send_response(200)
-            self.send_header("content-type", "text/html")
-            self.send_header("content-length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Evil)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with AttackerSite() as site:
         evil = context.new_page()
-        evil.goto(f"http://127.0.0.1:{server.server_address[1]}/")
+        evil.goto(site.page("/", "<!doctype html><title>evil</title>"))
         ws_url = backend_url.replace("http://", "ws://") + "/_event/?EIO=4&transport=websocket"
         assert open_websocket_from(evil, ws_url) == "refused"
         # The same code on the app's own page gets the engine.io greeting.
         own = context.new_page()
         own.goto(base_url + "/")
         assert open_websocket_from(own, ws_url) == "open"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_button_spins_and_is_disabled_while_signing_in(page, base_url, monkeypatch):

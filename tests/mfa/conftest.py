@@ -10,9 +10,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
+import sqlalchemy as sa
 
 from fuzzydice.clock import FixedClock
-from fuzzydice.mfa import flows, totp
+from fuzzydice.mfa import flows, lock, totp
+from fuzzydice.models import AuditEvent, SecondFactorLock
 from fuzzydice.services import Services
 from tests.conftest import pending_session
 
@@ -64,6 +66,18 @@ def enrol(services: Services, user_id: int) -> Enrolled:
     clock.advance(services.settings.totp_period)
     _, signing_in = pending_session(services, user_id)
     return Enrolled(user_id, enrolment.secret, codes, signing_in)
+
+
+def lock_row(services: Services, user_id: int, scope: lock.Scope = lock.SIGN_IN) -> SecondFactorLock | None:
+    """The second-step lock's row of `user_id` in `scope` (None before any code was checked)."""
+    with services.db() as session:
+        return session.get(SecondFactorLock, (user_id, scope))
+
+
+def audit_events(services: Services, user_id: int) -> list[AuditEvent]:
+    """Every audit event of `user_id`."""
+    with services.db() as session:
+        return list(session.execute(sa.select(AuditEvent).where(AuditEvent.user_id == user_id)).scalars())
 
 
 @pytest.fixture

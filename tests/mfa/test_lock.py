@@ -10,16 +10,15 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import pytest
-import sqlalchemy as sa
 
 from fuzzydice import audit
 from fuzzydice.clock import FixedClock
 from fuzzydice.mfa import flows, lock, totp
 from fuzzydice.mfa.flows import SecondStepResult
-from fuzzydice.models import AuditEvent, SecondFactorLock
+from fuzzydice.models import SecondFactorLock
 from fuzzydice.services import Services
 from tests.conftest import full_session, pending_session, run_in_parallel, session_id_of
-from tests.mfa.conftest import Enrolled, code_at, raw, wrong_code
+from tests.mfa.conftest import Enrolled, audit_events, lock_row, code_at, raw, wrong_code
 
 MINUTE = 60
 
@@ -69,14 +68,6 @@ def correct(services: Services, user: Enrolled, session_id: int | None = None) -
     )
 
 
-def lock_row(services: Services, user_id: int, scope: lock.Scope = lock.SIGN_IN) -> SecondFactorLock | None:
-    with services.db() as session:
-        return session.get(SecondFactorLock, (user_id, scope))
-
-
-def audit_events(services: Services, user_id: int) -> list[AuditEvent]:
-    with services.db() as session:
-        return list(session.execute(sa.select(AuditEvent).where(AuditEvent.user_id == user_id)).scalars())
 
 
 # --- through the flows -------------------------------------------------------------

@@ -10,11 +10,8 @@ Served here in real Chromium, from a real server on a free port of 127.0.0.1.
 
 from __future__ import annotations
 
-import html
 import re
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import sqlalchemy as sa
@@ -24,56 +21,15 @@ from fuzzydice.auth import flows
 from fuzzydice.auth.sessions import FULL
 from fuzzydice.models import AuthSession
 from fuzzydice.services import get_services
+from tests.attacker_site import AttackerSite
 from tests.conftest import STRONG_PASSWORD
 from tests.e2e.journeys import HOME, register_and_enrol, unique_email
 
 
-class AttackerSite:
-    """Pages served from another port of 127.0.0.1 (same site as the app, other origin)."""
-
-    def __init__(self) -> None:
-        self.pages: dict[str, str] = {}
-        pages = self.pages
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
-                body = pages.get(self.path, "not found").encode()
-                self.send_response(200 if self.path in pages else 404)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.origin = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def auto_post(self, path: str, action: str, fields: dict[str, str], cookie: str = "") -> str:
-        """A page that (optionally writes a cookie for the host and) submits a form to `action` on load."""
-        inputs = "".join(
-            f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">' for k, v in fields.items()
-        )
-        script = f"document.cookie={cookie!r};" if cookie else ""
-        self.pages[path] = (
-            f'<!doctype html><form id="f" method="POST" action="{html.escape(action)}">{inputs}</form>'
-            f"<script>{script}document.getElementById('f').submit();</script>"
-        )
-        return self.origin + path
-
-
 @pytest.fixture
 def attacker() -> Iterator[AttackerSite]:
-    site = AttackerSite()
-    site.thread.start()
-    try:
+    with AttackerSite() as site:
         yield site
-    finally:
-        site.server.shutdown()
-        site.server.server_close()
-        site.thread.join(timeout=10)
 
 
 def sessions_of(user_id: int) -> int:

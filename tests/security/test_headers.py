@@ -8,9 +8,7 @@ backend with the compiled pages mounted, exactly as `reflex run --env prod`
 from __future__ import annotations
 
 import http.client
-import http.server
 import re
-import threading
 import time
 from urllib.parse import urljoin, urlsplit
 
@@ -18,6 +16,7 @@ import httpx
 from playwright.sync_api import expect
 
 from fuzzydice.ui import routes
+from tests.attacker_site import AttackerSite
 from tests.e2e.journeys import (
     BACKUP_CODES, HOME, LOGIN, SCAN, VERIFY, code_now, enter_code, register_and_enrol, sign_in_password, sign_out,
 )
@@ -139,32 +138,6 @@ def test_a_forged_host_is_not_reflected_in_redirects(backend_url):
 FRAMING_PAGE = '<!doctype html><title>prize</title><iframe id="victim" src="{src}" width="800" height="600"></iframe>'
 
 
-class _FramingSite:
-    """A same-site page (another port of 127.0.0.1) that frames a page of the app."""
-
-    def __init__(self, src: str) -> None:
-        body = FRAMING_PAGE.format(src=src).encode()
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802
-                self.send_response(200)
-                self.send_header("content-type", "text/html")
-                self.send_header("content-length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 HYDRATED_JS = """() => {
   const element = document.querySelector('form, button');
   return !!element && Object.keys(element).some((key) => key.startsWith('__reactProps$'));
@@ -197,10 +170,9 @@ def test_security_page_does_not_render_in_a_same_site_frame(context, backend_url
     account = register_and_enrol(page, backend_url, app_clock, name="Framed User")
     confirm_fresh_second_factor(page, backend_url, account, app_clock)
 
-    site = _FramingSite(f"{backend_url}{routes.SECURITY}/")
-    try:
+    with AttackerSite() as site:
         attacker = context.new_page()
-        attacker.goto(site.url)
+        attacker.goto(site.page("/prize", FRAMING_PAGE.format(src=f"{backend_url}{routes.SECURITY}/")))
         frame = attacker.frame_locator("#victim")
         rendered = None
         deadline = time.monotonic() + 8
@@ -213,8 +185,6 @@ def test_security_page_does_not_render_in_a_same_site_frame(context, backend_url
             else:
                 attacker.wait_for_timeout(100)
         assert rendered is False, "the security page rendered inside another site's frame"
-    finally:
-        site.close()
 
 
 CSP_LISTENER = """

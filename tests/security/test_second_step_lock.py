@@ -24,7 +24,6 @@ import time
 from collections.abc import Callable
 
 import pytest
-import sqlalchemy as sa
 
 from fuzzydice import audit
 from fuzzydice.auth import flows as auth_flows
@@ -32,10 +31,9 @@ from fuzzydice.auth import step_up
 from fuzzydice.auth.sessions import FIRST_FACTOR
 from fuzzydice.mfa import flows, lock, totp
 from fuzzydice.mfa.flows import SecondStepResult
-from fuzzydice.models import AuditEvent, SecondFactorLock
 from fuzzydice.services import Services
 from tests.conftest import TEST_TAB, full_session, run_in_parallel, session_id_of
-from tests.mfa.conftest import Enrolled, code_at, enrol, wrong_code
+from tests.mfa.conftest import Enrolled, audit_events, lock_row, code_at, enrol, wrong_code
 
 THIEF_IP = "198.51.100.7"
 MAX = 5
@@ -63,14 +61,6 @@ def submit(services: Services, user_id: int, session_id: int, code: str, method:
     return flows.verify_second_step(services, user_id=user_id, session_id=session_id, code=code, method=method)
 
 
-def lock_row(services: Services, user_id: int, scope: lock.Scope = lock.SIGN_IN) -> SecondFactorLock | None:
-    with services.db() as session:
-        return session.get(SecondFactorLock, (user_id, scope))
-
-
-def audit_events(services: Services, user_id: int) -> list[AuditEvent]:
-    with services.db() as session:
-        return list(session.execute(sa.select(AuditEvent).where(AuditEvent.user_id == user_id)).scalars())
 
 
 def test_a_password_thiefs_wrong_codes_do_not_lock_the_owners_sessions_out_of_step_up(
