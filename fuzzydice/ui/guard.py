@@ -28,6 +28,7 @@ from fuzzydice.ui import browser_scripts, event_payloads, routes
 from fuzzydice.ui.app_states import app_state_classes
 from fuzzydice.ui.session_state import SessionState
 
+
 async def wipe_tab(root: BaseState) -> None:
     """Reset every state of the app in this tab to its defaults, backend vars included.
 
