@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
@@ -35,6 +37,37 @@ def new_session(engine: Engine) -> Session:
     return Session(engine, expire_on_commit=False)
 
 
+def take_or_insert(
+    session: Session,
+    table: sa.Table,
+    match: dict[str, object],
+    *,
+    values: dict[str, object],
+    first: dict[str, object],
+    returning: Sequence[str],
+    only_if: Sequence[sa.ColumnElement[bool]] = (),
+):
+    """Update the row matching `match` with `values` if `only_if` holds, creating it with `first` when missing.
+
+    One atomic ``UPDATE … WHERE … RETURNING`` (dialect-neutral; PostgreSQL's READ COMMITTED
+    re-checks the condition after the row lock), so racing requests never pass a condition
+    together; when the row does not exist it is inserted, and a request that loses that race
+    updates the winner's row. Returns the `returning` columns, or None when the row exists
+    and `only_if` refused it. Not committed.
+    """
+    where = [table.c[name] == value for name, value in match.items()]
+    columns = [table.c[name] for name in returning]
+    take = sa.update(table).where(*where, *only_if).values(values).returning(*columns)
+    row = session.execute(take).first()
+    if row is not None:
+        return row
+    try:
+        with session.begin_nested():
+            return session.execute(sa.insert(table).values({**match, **first}).returning(*columns)).first()
+    except IntegrityError:  # it exists: refused, or another request inserted it just now
+        return session.execute(take).first()
+
+
 def increment_counter(
     session: Session,
     table: sa.Table,
@@ -43,25 +76,11 @@ def increment_counter(
     *,
     also_set: dict[str, object] | None = None,
 ) -> int:
-    """Add one to `column` of the row matching `match` (creating it at 1) and return the new value.
-
-    One atomic ``UPDATE … RETURNING`` (dialect-neutral); when the row does not exist yet it is
-    inserted, and a worker that loses that race counts on the winner's row. Not committed.
-    """
-    where = [table.c[name] == value for name, value in match.items()]
-    for _ in range(3):
-        value = session.execute(
-            sa.update(table)
-            .where(*where)
-            .values({column: table.c[column] + 1, **(also_set or {})})
-            .returning(table.c[column])
-        ).scalar_one_or_none()
-        if value is not None:
-            return value
-        try:
-            with session.begin_nested():
-                session.execute(sa.insert(table).values({**match, column: 1, **(also_set or {})}))
-            return 1
-        except IntegrityError:
-            continue  # another worker inserted it first
-    raise RuntimeError(f"could not count on {table.name}")
+    """Add one to `column` of the row matching `match` (creating it at 1) and return the new value. Not committed."""
+    extra = also_set or {}
+    row = take_or_insert(
+        session, table, match, values={column: table.c[column] + 1, **extra}, first={column: 1, **extra}, returning=[column]
+    )
+    if row is None:
+        raise RuntimeError(f"could not count on {table.name}")
+    return row[0]

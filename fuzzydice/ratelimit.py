@@ -6,10 +6,9 @@ import ipaddress
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from fuzzydice.db import increment_counter
+from fuzzydice.db import increment_counter, take_or_insert
 from fuzzydice.models import RateLimitWindow
 
 _table = RateLimitWindow.__table__
@@ -67,23 +66,19 @@ def reserve(session: Session, key: str, *, limit: int, window: timedelta, now: d
     lock on PostgreSQL's READ COMMITTED), so racing requests never take more than `limit`;
     a lost insert race counts on the winner's row. Not committed: part of the caller's transaction.
     """
-    start = window_start(now, window)
-    take = (
-        sa.update(_table)
-        .where(_table.c.key == key, _table.c.window_start == start, _table.c.count < limit)
-        .values(count=_table.c.count + 1)
-        .returning(_table.c.count)
-    )
-    if session.execute(take).first() is not None:
-        return start
     if limit < 1:
         return None
-    try:
-        with session.begin_nested():
-            session.execute(sa.insert(_table).values(key=key, window_start=start, count=1))
-        return start
-    except IntegrityError:  # the row exists (full, or inserted by another request just now)
-        return start if session.execute(take).first() is not None else None
+    start = window_start(now, window)
+    taken = take_or_insert(
+        session,
+        _table,
+        {"key": key, "window_start": start},
+        values={"count": _table.c.count + 1},
+        first={"count": 1},
+        returning=["count"],
+        only_if=[_table.c.count < limit],
+    )
+    return start if taken is not None else None
 
 
 def release(session: Session, key: str, start: datetime) -> None:

@@ -25,10 +25,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from fuzzydice import ratelimit
+from fuzzydice.db import take_or_insert
 from fuzzydice.models import SignInThrottle
 from fuzzydice.settings import Settings
 
@@ -124,31 +124,28 @@ def _take(session: Session, key: str, ip: str, now: datetime, settings: Settings
 
     Returns (failures counted, last success from there), or None when blocked. Not committed.
     """
-    where = (_table.c.account_key == key, _table.c.ip == ip)
-    take = (
-        sa.update(_table)
-        .where(*where, sa.or_(_table.c.blocked_until.is_(None), _table.c.blocked_until <= now))
-        .values(
-            # A pair (or account) quiet for `throttle_memory` starts over.
-            failures=sa.case((_table.c.updated_at < now - settings.throttle_memory, 1), else_=_table.c.failures + 1),
-            updated_at=now,
-        )
-        .returning(_table.c.failures, _table.c.last_success_at)
+    match = {"account_key": key, "ip": ip}
+    row = take_or_insert(
+        session,
+        _table,
+        match,
+        # A pair (or account) quiet for `throttle_memory` starts over.
+        values={
+            "failures": sa.case((_table.c.updated_at < now - settings.throttle_memory, 1), else_=_table.c.failures + 1),
+            "updated_at": now,
+        },
+        first={"failures": 1, "updated_at": now},
+        returning=["failures", "last_success_at"],
+        only_if=[sa.or_(_table.c.blocked_until.is_(None), _table.c.blocked_until <= now)],
     )
-    row = session.execute(take).first()
     if row is None:
-        try:
-            with session.begin_nested():
-                session.execute(sa.insert(_table).values(account_key=key, ip=ip, failures=1, updated_at=now))
-            row = (1, None)
-        except IntegrityError:  # it exists: blocked, or another request inserted it just now
-            row = session.execute(take).first()
-            if row is None:
-                return None
+        return None
     failures, last_success_at = row
     delay = account_backoff_delay(failures, settings) if ip == NEW_SOURCES else backoff_delay(failures, settings)
     if delay:
-        session.execute(sa.update(_table).where(*where).values(blocked_until=now + delay))
+        session.execute(
+            sa.update(_table).where(_table.c.account_key == key, _table.c.ip == ip).values(blocked_until=now + delay)
+        )
     return failures, last_success_at
 
 
