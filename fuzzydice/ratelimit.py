@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import math
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -52,6 +53,14 @@ def per_ip(action: str, ip: str | None) -> str:
 def time_left(now: datetime, window: timedelta) -> timedelta:
     """Time until the fixed window that holds `now` ends."""
     return window_start(now, window) + window - now
+
+
+def wait_in_words(wait: timedelta) -> str:
+    """How long to wait, as the refusals say it: seconds up to a minute and a half, then minutes."""
+    seconds = max(1, math.ceil(wait.total_seconds()))
+    if seconds <= 90:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    return f"{math.ceil(seconds / 60)} minutes"
 
 
 def count_request(session: Session, key: str, *, limit: int, window: timedelta, now: datetime) -> timedelta | None:

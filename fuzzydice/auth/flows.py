@@ -90,7 +90,7 @@ def register(
             )
         ):
             return RegistrationResult(
-                errors={"form": f"Too many new accounts from your network. Try again in {_in_words(wait)}."}
+                errors={"form": f"Too many new accounts from your network. Try again in {ratelimit.wait_in_words(wait)}."}
             )
         taken = session.exec(select(User.id).where(User.email_normalized == email_norm)).first() is not None
         session.commit()  # end the read: hashing takes a while, the insert is a transaction of its own
@@ -118,17 +118,9 @@ def register(
         return RegistrationResult(user_id=user.id)
 
 
-def _in_words(wait: timedelta) -> str:
-    seconds = max(1, math.ceil(wait.total_seconds()))
-    if seconds <= 90:
-        return f"{seconds} second{'s' if seconds != 1 else ''}"
-    minutes = math.ceil(seconds / 60)
-    return f"{minutes} minutes"
-
-
 def _too_many(wait: timedelta) -> SignInResult:
     return SignInResult(
-        error=f"Too many attempts. Try again in {_in_words(wait)}.",
+        error=f"Too many attempts. Try again in {ratelimit.wait_in_words(wait)}.",
         retry_after_seconds=max(1, math.ceil(wait.total_seconds())),
     )
 

@@ -8,7 +8,6 @@ with the message, and belongs to the connection (tab) that asked for it.
 from __future__ import annotations
 
 import hmac
-import math
 from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -67,12 +66,18 @@ def _over_limit(services: Services, action: str, ip: str) -> timedelta | None:
 
 
 def _too_many(wait: timedelta) -> str:
-    seconds = max(1, math.ceil(wait.total_seconds()))
-    return f"Too many wallet sign-in requests from your network. Try again in {seconds} seconds."
+    return f"Too many wallet sign-in requests from your network. Try again in {ratelimit.wait_in_words(wait)}."
+
+
+MAX_CHAIN_ID = 2**53 - 1
+"""The largest chain id a wallet's JavaScript reports exactly; real ones are far smaller."""
+NO_NETWORK = "Your wallet did not say which network it is on. Please try again."
 
 
 def chain_problem(services: Services, chain_id: int) -> str | None:
     """Why a chain may not be used for signing in, or None."""
+    if not 0 < chain_id <= MAX_CHAIN_ID:
+        return NO_NETWORK
     allowed = services.settings.allowed_chains
     if chain_id in allowed:
         return None

@@ -139,3 +139,10 @@ def test_sign_out_kills_the_tabs_unsigned_challenges(demo_services: Services) ->
     assert flows.complete_sign_in(
         demo_services, nonce=theirs.nonce, signature=sign(account, theirs.message), binding="other-tab"
     ).user_id
+
+
+@pytest.mark.parametrize("chain_id", [0, -1, 2**53, 16**4000], ids=["zero", "negative", "2**53", "4000-hex-digits"])
+def test_a_chain_id_out_of_range_is_no_network_and_stores_nothing(demo_services: Services, chain_id: int) -> None:
+    # A 4,000-hex-digit id once crashed on its way into the "wrong network" message.
+    challenge = begin(demo_services, Account.create(), chain_id=chain_id)
+    assert challenge.error == flows.NO_NETWORK and not challenge.nonce
