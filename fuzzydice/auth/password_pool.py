@@ -73,10 +73,24 @@ def password_pool(settings: Settings) -> PasswordPool:
         return _pool
 
 
-async def run_password_flow(settings: Settings, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+_RAISE: Any = object()
+
+
+async def run_password_flow(
+    settings: Settings, fn: Callable[..., T], /, *args: Any, when_busy: T = _RAISE, **kwargs: Any
+) -> T:
     """Run a flow that hashes a password on the process's password pool (never the default executor).
 
+    Args:
+        when_busy: the flow's own "busy, try again in a few seconds" answer, returned when the
+            pool is full (as the flow itself answers when every hashing slot stays taken).
+
     Raises:
-        PoolBusy: the pool is full; tell the person to try again in a few seconds.
+        PoolBusy: the pool is full and no `when_busy` answer was given.
     """
-    return await password_pool(settings).run(fn, *args, **kwargs)
+    try:
+        return await password_pool(settings).run(fn, *args, **kwargs)
+    except PoolBusy:
+        if when_busy is _RAISE:
+            raise
+        return when_busy

@@ -255,3 +255,22 @@ def test_the_password_pool_refuses_beyond_its_bound_at_once() -> None:
         return await running, await queued
 
     assert asyncio.run(scenario()) == (True, "queued")
+
+
+def test_a_full_pool_gives_the_flows_own_busy_answer(monkeypatch, settings) -> None:
+    from fuzzydice.auth import password_pool
+
+    monkeypatch.setattr(password_pool, "_pool", PasswordPool(threads=1, queue=0))
+    release = threading.Event()
+
+    async def scenario():
+        running = asyncio.create_task(run_password_flow(settings, release.wait, 60))
+        await asyncio.sleep(0)
+        answer = await run_password_flow(settings, lambda: "ran", when_busy=flows.SignInResult(error=BUSY))
+        with pytest.raises(PoolBusy):  # without a busy answer the caller hears it as an exception
+            await run_password_flow(settings, lambda: "ran")
+        release.set()
+        await running
+        return answer
+
+    assert asyncio.run(scenario()) == flows.SignInResult(error=BUSY)

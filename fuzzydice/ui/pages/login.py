@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from fuzzydice.auth import flows
-from fuzzydice.auth.password_pool import PoolBusy, run_password_flow
+from fuzzydice.auth.password_pool import run_password_flow
 from fuzzydice.auth.passwords import BUSY
 from fuzzydice.auth.sessions import FIRST_FACTOR
 from fuzzydice.services import get_services
@@ -38,18 +38,15 @@ class LoginState(AuthFormMixin, rx.State):
         self.busy, self.error = True, ""
         yield
         services = get_services()
-        try:
-            result = await run_password_flow(
-                services.settings,
-                flows.sign_in_with_password,
-                services,
-                email=text_field(form, "email"),
-                password=text_field(form, "password"),
-                ip=self.router.session.client_ip or "unknown",
-            )
-        except PoolBusy:
-            self.busy, self.error = False, BUSY
-            return
+        result = await run_password_flow(
+            services.settings,
+            flows.sign_in_with_password,
+            services,
+            email=text_field(form, "email"),
+            password=text_field(form, "password"),
+            ip=self.router.session.client_ip or "unknown",
+            when_busy=flows.SignInResult(error=BUSY),
+        )
         if result.user_id is None:
             self.busy, self.error = False, result.error or flows.SIGN_IN_FAILED
             return

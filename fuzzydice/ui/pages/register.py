@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from fuzzydice.auth import flows
-from fuzzydice.auth.password_pool import PoolBusy, run_password_flow
+from fuzzydice.auth.password_pool import run_password_flow
 from fuzzydice.auth.passwords import BUSY
 from fuzzydice.auth.sessions import FIRST_FACTOR
 from fuzzydice.services import get_services
@@ -34,20 +34,17 @@ class RegisterState(AuthFormMixin, rx.State):
         self.name_error = self.email_error = self.password_error = self.phone_error = self.error = ""
         yield
         services = get_services()
-        try:
-            result = await run_password_flow(
-                services.settings,
-                flows.register,
-                services,
-                name=text_field(form, "name"),
-                email=text_field(form, "email"),
-                password=text_field(form, "password"),
-                phone=text_field(form, "phone"),
-                ip=self.router.session.client_ip or "unknown",
-            )
-        except PoolBusy:
-            self.busy, self.error = False, BUSY
-            return
+        result = await run_password_flow(
+            services.settings,
+            flows.register,
+            services,
+            name=text_field(form, "name"),
+            email=text_field(form, "email"),
+            password=text_field(form, "password"),
+            phone=text_field(form, "phone"),
+            ip=self.router.session.client_ip or "unknown",
+            when_busy=flows.RegistrationResult(errors={"form": BUSY}),
+        )
         if result.user_id is None:
             self.busy = False
             self.name_error = result.errors.get("name", "")

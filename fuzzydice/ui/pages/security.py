@@ -7,7 +7,7 @@ import asyncio
 import reflex as rx
 
 from fuzzydice.auth import factor_changes, identities, step_up
-from fuzzydice.auth.password_pool import PoolBusy, run_password_flow
+from fuzzydice.auth.password_pool import run_password_flow
 from fuzzydice.auth.passwords import BUSY
 from fuzzydice.mfa.qr import qr_svg_data_uri
 from fuzzydice.services import get_services
@@ -210,13 +210,10 @@ class SecurityState(rx.State):
         if user_id is None:
             return
         services = get_services()
-        try:
-            errors = await run_password_flow(  # it hashes: kept off the default executor the guard uses
-                services.settings, identities.add_password, services, token=token, user_id=user_id,
-                email=text_field(form, "new_email"), password=text_field(form, "new_password"),
-            )
-        except PoolBusy:
-            errors = {"form": BUSY}
+        errors = await run_password_flow(  # it hashes: kept off the default executor the guard uses
+            services.settings, identities.add_password, services, token=token, user_id=user_id,
+            email=text_field(form, "new_email"), password=text_field(form, "new_password"), when_busy={"form": BUSY},
+        )
         self.email_error, self.password_error = errors.get("email", ""), errors.get("password", "")
         self.error = errors.get("form", "")
         if not errors:
