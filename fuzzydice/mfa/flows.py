@@ -287,12 +287,14 @@ def _activate_first(session: Session, user_id: int, values: dict) -> int:
 
 
 def _failure(session: Session, services: Services, user_id: int, scope: lock.Scope, ip: str | None) -> SecondStepResult:
-    """Settle a wrong code; a sign-in lock is recorded for the owner to see."""
+    """Settle a wrong code; a sign-in lock is recorded for the owner to see (in the lock's transaction)."""
     now = services.clock.now()
-    left, until = lock.record_failure(session, user_id, scope, now, services.settings)
-    if left == 0 and scope == lock.SIGN_IN:
+
+    def record_lock() -> None:
         audit.record(session, user_id=user_id, kind=audit.SECOND_STEP_LOCKED, now=now, ip=ip)
-        session.commit()
+
+    on_lock = record_lock if scope == lock.SIGN_IN else None
+    left, until = lock.record_failure(session, user_id, scope, now, services.settings, on_lock=on_lock)
     return _wrong_code(left, until, services)
 
 

@@ -16,6 +16,7 @@ during a lock reserve nothing, so they do not extend it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -103,8 +104,18 @@ def reserve_attempt(session: Session, user_id: int, scope: Scope, now: datetime,
 _release = sa.case((_table.c.in_flight > 0, _table.c.in_flight - 1), else_=0)
 
 
-def record_failure(session: Session, user_id: int, scope: Scope, now: datetime, settings: Settings) -> tuple[int, datetime | None]:
-    """Settle a slot as a failure; the last one locks. Returns (attempts left, locked until)."""
+def record_failure(
+    session: Session,
+    user_id: int,
+    scope: Scope,
+    now: datetime,
+    settings: Settings,
+    on_lock: Callable[[], None] | None = None,
+) -> tuple[int, datetime | None]:
+    """Settle a slot as a failure; the last one locks. Returns (attempts left, locked until).
+
+    `on_lock` runs when this failure set the lock, inside the same transaction (its audit entry).
+    """
     failures = session.execute(
         sa.update(_table)
         .where(_key(user_id, scope))
@@ -114,11 +125,13 @@ def record_failure(session: Session, user_id: int, scope: Scope, now: datetime, 
     left = max(0, settings.second_factor_max_failures - failures)
     locked_until = None
     if left == 0:
-        session.execute(
+        locked = session.execute(
             sa.update(_table)
             .where(_key(user_id, scope), _table.c.locked_until.is_(None))
             .values(locked_until=now + settings.second_factor_lock)
-        )
+        ).rowcount
+        if locked and on_lock is not None:
+            on_lock()
         locked_until = session.execute(sa.select(_table.c.locked_until).where(_key(user_id, scope))).scalar_one()
     session.commit()
     return left, locked_until
