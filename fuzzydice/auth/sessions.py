@@ -76,6 +76,24 @@ def create_session(
     return token
 
 
+def is_live(row, now: datetime) -> bool:
+    """Whether a session row has run out neither its idle nor its absolute time."""
+    return now < row.idle_expires_at and now < row.absolute_expires_at
+
+
+def live_row(session: Session, now: datetime, *, user_id: int, session_id: int | None = None, token: str | None = None):
+    """The row of a live session of `user_id`, found by its id or by its token; None when there is none."""
+    table = AuthSession.__table__
+    if session_id is not None:
+        which = table.c.id == session_id
+    elif token:
+        which = table.c.token_hash == token_hash(token)
+    else:
+        return None
+    row = session.execute(sa.select(table).where(which, table.c.user_id == user_id)).first()
+    return row if row is not None and is_live(row, now) else None
+
+
 def lookup_session(
     session: Session, token: str | None, now: datetime, settings: Settings, *, touch: bool = True
 ) -> SessionInfo | None:
@@ -94,7 +112,7 @@ def lookup_session(
     if row is None:
         return None
     auth, user = row
-    if now >= auth.idle_expires_at or now >= auth.absolute_expires_at:
+    if not is_live(auth, now):
         return None
     if touch and now - auth.last_seen_at >= settings.session_touch_interval:
         idle, _ = settings.session_lifetimes(auth.remember)
@@ -131,7 +149,7 @@ def expired_before_second_step(session: Session, token: str | None, now: datetim
     ).first()
     if row is None:
         return False
-    return row.factor_level < FULL and (now >= row.idle_expires_at or now >= row.absolute_expires_at)
+    return row.factor_level < FULL and not is_live(row, now)
 
 
 def revoke_session(session: Session, token: str | None) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from fuzzydice.auth.sessions import FULL, revoke_other_sessions
+from fuzzydice.auth.sessions import FULL, live_row, revoke_other_sessions
 from fuzzydice.auth.tokens import token_hash
 from fuzzydice.mfa import flows as mfa_flows
 from fuzzydice.mfa.flows import SecondStepResult
@@ -24,11 +24,11 @@ SIGN_IN_AGAIN = "Your session has ended. Please sign in again."
 _sessions = AuthSession.__table__
 
 
-def _session_row(services: Services, token: str | None):
-    if not token:
-        return None
+def _full_session(services: Services, token: str | None, user_id: int):
+    """The row of this live session of `user_id` when it has both factors, else None."""
     with services.db() as session:
-        return session.execute(sa.select(_sessions).where(_sessions.c.token_hash == token_hash(token))).first()
+        row = live_row(session, services.clock.now(), user_id=user_id, token=token)
+    return row if row is not None and row.factor_level >= FULL else None
 
 
 def needs_wallet_signature(services: Services, user_id: int) -> bool:
@@ -40,7 +40,7 @@ def needs_wallet_signature(services: Services, user_id: int) -> bool:
 
 def confirm_wallet(services: Services, *, token: str, user_id: int, nonce: str, signature: str, binding: str) -> str:
     """A wallet user signed a fresh `reauth` message; returns an error message or ''."""
-    if not _full_session_of(_session_row(services, token), user_id, services.clock.now()):
+    if _full_session(services, token, user_id) is None:
         return SIGN_IN_AGAIN
     address, error = wallet_flows.verify_signature(
         services, nonce=nonce, signature=signature, binding=binding, purpose="reauth", user_id=user_id
@@ -65,8 +65,8 @@ def confirm_second_factor(
 ) -> SecondStepResult:
     """Check a code (under the second-step lock); on success this session may make sensitive changes."""
     now = services.clock.now()
-    row = _session_row(services, token)
-    if not _full_session_of(row, user_id, now):
+    row = _full_session(services, token, user_id)
+    if row is None:
         return SecondStepResult(False, SIGN_IN_AGAIN)
     if needs_wallet_signature(services, user_id):
         if row.wallet_fresh_until is None or row.wallet_fresh_until <= now:
@@ -83,17 +83,6 @@ def confirm_second_factor(
     return result
 
 
-def _full_session_of(row, user_id: int, now) -> bool:
-    """A live session of `user_id` with both factors."""
-    return bool(
-        row is not None
-        and row.user_id == user_id
-        and row.factor_level >= FULL
-        and now < row.idle_expires_at
-        and now < row.absolute_expires_at
-    )
-
-
 def is_fresh(services: Services, token: str | None, user_id: int) -> bool:
     """Whether this live, full session of `user_id` gave a second factor again recently enough."""
     return fresh_session_id(services, token, user_id) is not None
@@ -101,9 +90,8 @@ def is_fresh(services: Services, token: str | None, user_id: int) -> bool:
 
 def fresh_session_id(services: Services, token: str | None, user_id: int) -> int | None:
     """The id of this live, full and fresh session of `user_id`, or None when it may not make sensitive changes."""
-    row = _session_row(services, token)
-    now = services.clock.now()
-    if _full_session_of(row, user_id, now) and row.fresh_until and row.fresh_until > now:
+    row = _full_session(services, token, user_id)
+    if row is not None and row.fresh_until and row.fresh_until > services.clock.now():
         return row.id
     return None
 

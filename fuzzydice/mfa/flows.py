@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from fuzzydice import audit
-from fuzzydice.auth.sessions import FULL
+from fuzzydice.auth.sessions import FULL, live_row
 from fuzzydice.mfa import backup_codes, lock, totp
 from fuzzydice.mfa.secret_box import SecretBoxError, open_sealed, seal
 from fuzzydice.models import AuthSession, BackupCode, TotpDevice, User
@@ -98,14 +98,6 @@ def _account_name(user: User) -> str:
 _sessions = AuthSession.__table__
 
 
-def _live_session(session: Session, session_id: int, user_id: int, now: datetime):
-    """The row of a live session of `user_id`, or None."""
-    row = session.execute(sa.select(_sessions).where(_sessions.c.id == session_id, _sessions.c.user_id == user_id)).first()
-    if row is None or now >= row.idle_expires_at or now >= row.absolute_expires_at:
-        return None
-    return row
-
-
 def _scope(row) -> lock.Scope:
     """Codes from a first-factor session count for sign-in; from a full session, for step-up."""
     return lock.STEP_UP if row.factor_level >= FULL else lock.SIGN_IN
@@ -113,7 +105,7 @@ def _scope(row) -> lock.Scope:
 
 def _take_slot(session: Session, services: Services, user_id: int, session_id: int):
     """The live session's row and its lock scope once a slot for one code is taken, or the answer why not."""
-    row = _live_session(session, session_id, user_id, services.clock.now())
+    row = live_row(session, services.clock.now(), user_id=user_id, session_id=session_id)
     if row is None:
         return SecondStepResult(False, SESSION_ENDED)
     scope = _scope(row)
@@ -146,7 +138,7 @@ def _pending_enrolment(services: Services, user_id: int, session_id: int, replac
     """One try of `pending_enrolment`; None when a concurrent request wrote a secret first."""
     settings, now, key = services.settings, services.clock.now(), services.keys.aes_key
     with services.db() as session:
-        row = _live_session(session, session_id, user_id, now)
+        row = live_row(session, now, user_id=user_id, session_id=session_id)
         if row is None or (replacing and row.factor_level < FULL):
             raise NoSession()
         device = _device(session, user_id)
@@ -373,7 +365,7 @@ def verify_second_step(
 def backup_codes_to_show(services: Services, *, user_id: int, session_id: int) -> list[str] | None:
     """The fresh backup codes (formatted) this session may still show, else None."""
     with services.db() as session:
-        row = _live_session(session, session_id, user_id, services.clock.now())
+        row = live_row(session, services.clock.now(), user_id=user_id, session_id=session_id)
         if row is None or row.backup_codes_to_show is None:
             return None
         try:
@@ -397,7 +389,7 @@ def acknowledge_backup_codes(services: Services, *, user_id: int, session_id: in
 def regenerate_backup_codes(services: Services, *, user_id: int, session_id: int) -> list[str]:
     """A new set of backup codes (shown to this session); every old one stops working. Returns them formatted."""
     with services.db() as session:
-        if _live_session(session, session_id, user_id, services.clock.now()) is None:
+        if live_row(session, services.clock.now(), user_id=user_id, session_id=session_id) is None:
             raise NoSession()
         codes = _issue_backup_codes(session, services, user_id, session_id)
         session.commit()
