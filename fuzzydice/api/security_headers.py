@@ -23,6 +23,7 @@ Chromium by tests/security/test_headers.py):
 from __future__ import annotations
 
 import base64
+import functools
 import gzip
 import hashlib
 import logging
@@ -220,16 +221,22 @@ def _without_validators(message: Message) -> Message:
     return {**message, "headers": [(k, v) for k, v in message["headers"] if k.lower() not in _VALIDATOR_HEADERS]}
 
 
-def _script_hashes(start: Message, body: bytes) -> list[str]:
+def _script_hashes(start: Message, body: bytes) -> tuple[str, ...]:
     encoding = next((v.decode("latin-1") for k, v in start["headers"] if k.lower() == b"content-encoding"), "")
+    return _hashes_of_body(encoding, body)
+
+
+@functools.lru_cache(maxsize=128)
+def _hashes_of_body(encoding: str, body: bytes) -> tuple[str, ...]:
+    """The script hashes of one page body; the pages are static files, so each is decoded and parsed once."""
     try:
         raw = _decoded(body, encoding)
     except (OSError, EOFError, zlib.error):
         raw = None
     if raw is None:
         logger.warning("inline scripts of an HTML response (%s) not hashed: the page's scripts stay blocked", encoding)
-        return []
-    return inline_script_hashes(raw.decode("utf-8", errors="replace"))
+        return ()
+    return tuple(inline_script_hashes(raw.decode("utf-8", errors="replace")))
 
 
 def _with_headers(message: Message, csp: str, hsts: str | None) -> Message:
