@@ -60,9 +60,9 @@ class SessionGuard(rx.Middleware):
 
     async def preprocess(self, app, state: BaseState, event: Event) -> StateUpdate | None:
         """Validate the session for this event; refuse it with a redirect when it does not belong here."""
-        if (refused := await event_payloads.refusal(state._get_root_state(), event)) is not None:
-            return refused  # a payload that does not fit the handler never reaches it
         root = state._get_root_state()
+        if (refused := await event_payloads.refusal(root, event)) is not None:
+            return refused  # a payload that does not fit the handler never reaches it
         services = get_services()
         path = root.router.url.path
         token = session_token_from_header(services.settings, root.router.headers.cookie)

@@ -23,7 +23,7 @@ from fuzzydice.mfa.secret_box import open_sealed
 from fuzzydice.models import AuthSession, BackupCode, TotpDevice, User
 from fuzzydice.services import Services
 from tests.conftest import (
-    TEST_TAB,
+    claimed_session,
     full_session,
     pending_session,
     run_in_parallel,
@@ -592,16 +592,8 @@ def test_fresh_backup_codes_move_to_the_full_session_at_claim(
     codes = to_show(services, user_id, enrolling)
     assert codes is not None
 
-    ticket = auth_flows.start_session_handoff(
-        services, user_id=user_id, factor_level=FULL, remember=False, next_path="/user/backup-codes",
-        tab=TEST_TAB, replaces_token=pending_token,
-    )
-    claimed = auth_flows.claim_session(
-        services, ticket=ticket.ticket, bind=ticket.bind, tab=TEST_TAB, ip="203.0.113.10", user_agent="test"
-    )
-    assert claimed is not None
-
-    info = auth_flows.current_session(services, claimed.token, touch=False)
+    claimed = claimed_session(services, user_id, FULL, replaces_token=pending_token)
+    info = auth_flows.current_session(services, claimed, touch=False)
     assert info is not None and info.is_full and info.backup_codes_pending
     assert to_show(services, user_id, info.session_id) == codes
     # The first-factor session has ended, and its copy with it: the codes are kept once, on the new session.
@@ -615,4 +607,4 @@ def test_fresh_backup_codes_move_to_the_full_session_at_claim(
     assert to_show(services, user_id, full(services, user_id)) is None
     flows.acknowledge_backup_codes(services, user_id=user_id, session_id=info.session_id)
     assert to_show(services, user_id, info.session_id) is None
-    assert auth_flows.current_session(services, claimed.token, touch=False).backup_codes_pending is False
+    assert auth_flows.current_session(services, claimed, touch=False).backup_codes_pending is False
