@@ -101,3 +101,11 @@ def sign_in(page, base_url: str, account: Account, clock, **kwargs) -> None:
 def sign_out(page) -> None:
     page.get_by_role("button", name="Sign out").click()
     expect(page).to_have_url(LOGIN)
+
+
+def confirm_with_code(page, account: Account, clock) -> None:
+    """The fresh second factor of the security page (a code of a new time step)."""
+    clock.advance(STEP_SECONDS)
+    page.get_by_label("Authenticator code").fill(code_now(account.secret, clock))
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.get_by_role("status")).to_contain_text("Confirmed")

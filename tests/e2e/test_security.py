@@ -19,14 +19,8 @@ from tests.e2e.journeys import (
     sign_in_password,
     sign_out,
 )
-from tests.e2e.wallets import wallet_sign_in
-
-
-def confirm_with_code(page, account, clock) -> None:
-    clock.advance(30)
-    page.get_by_label("Authenticator code").fill(code_now(account.secret, clock))
-    page.get_by_role("button", name="Confirm").click()
-    expect(page.get_by_role("status")).to_contain_text("Confirmed")
+from tests.e2e.journeys import confirm_with_code
+from tests.e2e.wallets import wallet_sign_in, wallet_sign_in_with_code
 
 
 def test_link_a_wallet_then_sign_in_both_ways(page, base_url, app_clock, wallet):
@@ -42,11 +36,7 @@ def test_link_a_wallet_then_sign_in_both_ways(page, base_url, app_clock, wallet)
     # The wallet signs in to the same account, with the same second factor.
     page.goto(f"{base_url}/user/home")
     sign_out(page)
-    wallet_sign_in(page, base_url)
-    expect(page).to_have_url(VERIFY)
-    app_clock.advance(30)
-    enter_code(page, code_now(account.secret, app_clock))
-    expect(page).to_have_url(HOME)
+    wallet_sign_in_with_code(page, base_url, account.secret, app_clock)
     expect(page.get_by_text("Both Ways")).to_be_visible()
     # And the password still works.
     sign_out(page)

@@ -5,6 +5,10 @@ from __future__ import annotations
 import pytest
 from eth_account import Account
 from eth_account.messages import encode_defunct
+from playwright.sync_api import expect
+
+from tests.e2e import journeys
+from tests.e2e.journeys import HOME, STEP_SECONDS, VERIFY, code_now, confirm_with_code, enter_code
 
 ICON = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' width='8' height='8'/%3E"
 PROVIDER_JS = """
@@ -81,3 +85,20 @@ def wallet(page) -> TestWallet:
 def wallet_sign_in(page, base_url: str) -> None:
     page.goto(f"{base_url}/login")
     page.get_by_role("button", name="Sign in with a wallet").click()
+
+
+def link_wallet(page, base_url: str, account: journeys.Account, clock) -> None:
+    """From the security page, after a fresh code: link the injected test wallet."""
+    page.goto(f"{base_url}/user/security")
+    confirm_with_code(page, account, clock)
+    page.get_by_role("button", name="Link a wallet").click()
+    expect(page.get_by_role("status")).to_contain_text("Wallet linked")
+
+
+def wallet_sign_in_with_code(page, base_url: str, secret: str, clock) -> None:
+    """The wallet signs in, then a code of a new time step: home."""
+    wallet_sign_in(page, base_url)
+    expect(page).to_have_url(VERIFY)
+    clock.advance(STEP_SECONDS)
+    enter_code(page, code_now(secret, clock))
+    expect(page).to_have_url(HOME)

@@ -7,9 +7,7 @@ import re
 import time
 from typing import Any
 
-from playwright.sync_api import expect
 
-from tests.e2e.journeys import code_now
 
 FIELD_MARKER = "_rx_state_"  # Reflex suffixes every var name in a delta with it
 SECURITY_STATE = "fuzzydice___ui___pages___security____security_state"
@@ -126,9 +124,3 @@ def wait_for_server(check, timeout: float = 10.0) -> None:
         time.sleep(0.1)
 
 
-def confirm_with_code(page, account, clock) -> None:
-    """The fresh second factor of the security page."""
-    clock.advance(30)
-    page.get_by_label("Authenticator code").fill(code_now(account.secret, clock))
-    page.get_by_role("button", name="Confirm").click()
-    expect(page.get_by_role("status")).to_contain_text("Confirmed")

@@ -17,12 +17,11 @@ from __future__ import annotations
 from playwright.sync_api import expect
 
 from tests.e2e.journeys import HOME, LOGIN, VERIFY, register_and_enrol, sign_in, sign_in_password, sign_out
-from tests.e2e.wallets import wallet_sign_in
+from tests.e2e.wallets import link_wallet, wallet_sign_in
 from tests.security.tab_state import (
     SESSION_STATE,
     SHOWN_TIME,
     ReceivedFrames,
-    confirm_with_code,
     found_in,
     server_state,
     state_of,
@@ -45,10 +44,7 @@ def assert_pending_tab_knows_nothing(page, frames: ReceivedFrames, mark: int, ac
 def test_a_pending_session_sees_nothing_of_the_account(page, base_url, app_clock, app_harness, backend_call, wallet):
     frames = ReceivedFrames(page)
     account = register_and_enrol(page, base_url, app_clock, name=NAME)
-    page.get_by_role("link", name="Security").click()
-    confirm_with_code(page, account, app_clock)
-    page.get_by_role("button", name="Link a wallet").click()
-    expect(page.get_by_role("status")).to_contain_text("Wallet linked")
+    link_wallet(page, base_url, account, app_clock)
     # A second full sign-in, so that the account has a last sign-in to give away.
     page.goto(f"{base_url}/user/home")
     sign_out(page)

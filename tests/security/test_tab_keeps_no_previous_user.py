@@ -12,14 +12,14 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.e2e.journeys import HOME, VERIFY, code_now, enter_code, register_and_enrol, sign_out
-from tests.e2e.wallets import wallet_sign_in
+from tests.e2e.journeys import register_and_enrol, sign_out
+from tests.e2e.journeys import confirm_with_code
+from tests.e2e.wallets import link_wallet, wallet_sign_in_with_code
 from tests.security.tab_state import (
     SECURITY_STATE,
     SESSION_STATE,
     SHOWN_TIME,
     ReceivedFrames,
-    confirm_with_code,
     found_in,
     sent_value,
     server_state,
@@ -53,17 +53,10 @@ def test_the_next_session_of_a_tab_gets_nothing_of_the_previous_one(
     first_key = a.secret
 
     # A links a wallet, then signs in with it from the wallet panel of /login (and a code).
-    page.get_by_role("link", name="Security").click()
-    confirm_with_code(page, a, app_clock)
-    page.get_by_role("button", name="Link a wallet").click()
-    expect(page.get_by_role("status")).to_contain_text("Wallet linked")
+    link_wallet(page, base_url, a, app_clock)
     page.goto(f"{base_url}/user/home")
     sign_out(page)
-    wallet_sign_in(page, base_url)
-    expect(page).to_have_url(VERIFY)
-    app_clock.advance(30)
-    enter_code(page, code_now(a.secret, app_clock))
-    expect(page).to_have_url(HOME)
+    wallet_sign_in_with_code(page, base_url, a.secret, app_clock)
     expect(page.locator("#last-sign-in")).to_contain_text("UTC")
     last_sign_in = SHOWN_TIME.search(page.locator("#last-sign-in").inner_text()).group(0)
 
