@@ -1,0 +1,110 @@
+"""Failure codes in words: the one place the UI turns a flow's `Failure` into text.
+
+Numbers come from the failure (attempts left, when a lock lifts) or from settings,
+never from copies of the policy in page code. Field problems are worded by
+`field_message`. Every `Code` has words here (a test checks it).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from fuzzydice.outcome import Code, Failure, Problem
+from fuzzydice.ratelimit import wait_in_words
+from fuzzydice.settings import Settings
+
+_WORDS: dict[Code, str] = {
+    Code.INVALID_INPUT: "Please check the highlighted fields.",
+    Code.SESSION_ENDED: "Your session has ended. Please sign in again.",
+    Code.NOT_FRESH: "Confirm it's you with your second factor first.",
+    Code.NEEDS_WALLET_FIRST: "Sign the message with your wallet first, then enter the code.",
+    Code.BUSY: "The server is busy. Please try again in a few seconds.",
+    Code.RATE_LIMITED: "Too many attempts. Please try again later.",
+    Code.WRONG_CREDENTIALS: "Email or password is incorrect.",
+    Code.ACCOUNT_DISABLED: "This account is disabled. Please contact the operator of this site.",
+    Code.EMAIL_TAKEN: "An account with this email already exists. Sign in instead.",
+    Code.WRONG_CODE: "That code is not right.",
+    Code.CODE_ALREADY_USED: "That code was already used. Wait for the next code in your app.",
+    Code.LOCKED: "Too many wrong codes.",
+    Code.EXPIRED: "This request has expired. Please start again.",
+    Code.ALREADY_ENROLLED: "This account already has an authenticator. Sign in again with it.",
+    Code.FACTOR_NOT_ENROLLED: "That method is not set up for this account.",
+    Code.METHOD_NOT_OFFERED: "That method cannot be used for this step. Choose another one.",
+    Code.LAST_FACTOR: "This is your only second factor: add another one before removing it.",
+    Code.WALLET_TAKEN: "This wallet already belongs to another account.",
+    Code.WRONG_WALLET: "That is not a wallet of this account.",
+    Code.HAS_PASSWORD: "This account already has a password: change it with the current one.",
+    Code.LAST_IDENTITY: "This is the only way to sign in to this account: add another one before removing it.",
+    Code.IDENTITY_NOT_FOUND: "That sign-in method is not linked to this account.",
+    Code.CHALLENGE_UNKNOWN: "The sign-in request expired. Please try again.",
+    Code.SIGNATURE_INVALID: "The signature could not be verified. Please try again.",
+    Code.CHAIN_NOT_SUPPORTED: "Your wallet is on a network this site does not accept. Switch networks and try again.",
+    Code.CHAIN_UNAVAILABLE: "The network could not be reached to check this wallet. Please try again.",
+    Code.NO_WALLET: "No wallet was found in this browser.",
+}
+
+
+def _clock_time(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%H:%M UTC")
+
+
+def _attempts(left: int) -> str:
+    return f"{left} attempt{'s' if left != 1 else ''} left."
+
+
+def say(failure: Failure, settings: Settings | None = None, *, now: datetime | None = None) -> str:
+    """The words for `failure`, with its numbers.
+
+    `now` lets a lock or a rate limit say how long to wait ("in 4 minutes"); without
+    it the time it lifts is given on the clock.
+    """
+    code = failure.code
+    base = _WORDS[code]
+    if code == Code.WRONG_CODE:
+        if failure.attempts_left:
+            return f"{base} {_attempts(failure.attempts_left)}"
+        return f"{base} {_locked(failure, settings, now)}"
+    if code == Code.LOCKED:
+        return _locked(failure, settings, now)
+    if code in (Code.RATE_LIMITED, Code.BUSY) and failure.retry_at is not None and now is not None:
+        wait = failure.retry_at - now
+        lead = "Too many attempts." if code == Code.RATE_LIMITED else "The server is busy."
+        return f"{lead} Try again in {wait_in_words(wait)}."
+    return base
+
+
+def _locked(failure: Failure, settings: Settings | None, now: datetime | None) -> str:
+    """A lock in plain words, with when it lifts (the user proved the first factor: say so)."""
+    lead = "Too many wrong codes, so this step is locked for now."
+    if failure.retry_at is not None:
+        when = _clock_time(failure.retry_at)
+        if now is not None and failure.retry_at > now:
+            return f"{lead} Try again in {wait_in_words(failure.retry_at - now)} (at {when})."
+        return f"{lead} Try again after {when}."
+    if settings is not None:
+        minutes = int(settings.second_factor_lock.total_seconds() // 60)
+        return f"{lead} Try again in {minutes} minutes."
+    return f"{lead} Try again later."
+
+
+_FIELD_WORDS: dict[str, str] = {
+    "required": "This field is required.",
+    "email_invalid": "Enter a valid email address.",
+    "email_taken": _WORDS[Code.EMAIL_TAKEN],
+    "name_invalid": "Enter a name.",
+    "phone_invalid": "Enter a valid phone number with its country code, e.g. +44 20 7946 0958.",
+    "password_weak": "Choose a stronger password.",
+    "too_long": "This is too long.",
+}
+
+
+def field_message(problem: Problem) -> str:
+    """The words for one field's problem; a `message` param (a checker's own words) wins."""
+    if message := problem.params.get("message"):
+        return str(message)
+    return _FIELD_WORDS.get(problem.code, "This value is not valid.")
+
+
+def field_messages(failure: Failure) -> dict[str, str]:
+    """Each field's problem in words (for forms)."""
+    return {name: field_message(problem) for name, problem in failure.fields.items()}

@@ -1,0 +1,42 @@
+"""Failure codes in words: every code has words, and the numbers come from the failure or settings."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from fuzzydice.outcome import Code, Failure, Problem, invalid
+from fuzzydice.ui.messages import field_messages, say
+
+NOW = datetime(2026, 12, 3, 12, 0, tzinfo=timezone.utc)
+
+
+def test_every_code_has_words(settings) -> None:
+    for code in Code:
+        assert say(Failure(code), settings), code
+
+
+def test_a_wrong_code_counts_the_attempts_left() -> None:
+    assert say(Failure(Code.WRONG_CODE, attempts_left=1)) == "That code is not right. 1 attempt left."
+    assert "3 attempts left" in say(Failure(Code.WRONG_CODE, attempts_left=3))
+
+
+def test_a_lock_says_plainly_when_it_lifts() -> None:
+    failure = Failure(Code.LOCKED, attempts_left=0, retry_at=NOW + timedelta(minutes=14, seconds=30))
+    words = say(failure, now=NOW)
+    assert "locked" in words and "15 minutes" in words and "12:14 UTC" in words
+    assert "not right" not in words  # a right code during a lock must not be called wrong
+
+
+def test_the_last_wrong_code_says_it_locked(settings) -> None:
+    words = say(Failure(Code.WRONG_CODE, attempts_left=0, retry_at=NOW + timedelta(minutes=15)), settings, now=NOW)
+    assert words.startswith("That code is not right.") and "locked" in words
+
+
+def test_a_lock_without_its_time_reads_the_length_from_settings(settings) -> None:
+    assert f"{int(settings.second_factor_lock.total_seconds() // 60)} minutes" in say(Failure(Code.LOCKED), settings)
+
+
+def test_field_problems_in_words() -> None:
+    failure = invalid(email=Problem("email_invalid"), password=Problem("password_weak", {"message": "Add a word."}))
+    assert field_messages(failure) == {"email": "Enter a valid email address.", "password": "Add a word."}
+    assert failure.as_dict()["fields"]["password"] == {"code": "password_weak", "message": "Add a word."}
