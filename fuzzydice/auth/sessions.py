@@ -172,23 +172,28 @@ def delete_expired_sessions(session: Session, now: datetime) -> int:
     return count
 
 
-def revoke_other_sessions(session: Session, user_id: int, keep_token: str | None) -> int:
-    """End every session of `user_id` but the one of `keep_token` (after a change of factors or identities).
+def revoke_other_sessions(
+    session: Session, user_id: int, keep_token: str | None = None, *, keep_session_id: int | None = None
+) -> int:
+    """End every session of `user_id` but the one kept (by token or id) after a change of factors or identities.
+
+    Not committed here: the change, the sessions it ends and its audit entry commit together.
 
     Sign-ins still on their way end too: unclaimed hand-off tickets (a ticket issued before
     the change would otherwise become a live session after it) and unsigned wallet challenges
     of the user (step-up and linking) and of the user's wallet (sign-in).
     """
     table = AuthSession.__table__
-    keep = token_hash(keep_token) if keep_token else ""
-    count = session.execute(
-        sa.delete(table).where(table.c.user_id == user_id, table.c.token_hash != keep)
-    ).rowcount
+    others = table.c.user_id == user_id
+    if keep_session_id is not None:
+        others = sa.and_(others, table.c.id != keep_session_id)
+    elif keep_token:
+        others = sa.and_(others, table.c.token_hash != token_hash(keep_token))
+    count = session.execute(sa.delete(table).where(others)).rowcount
     tickets = ClaimTicket.__table__
     session.execute(sa.delete(tickets).where(tickets.c.user_id == user_id))
     challenges = SiweChallenge.__table__
     wallet = session.execute(sa.select(User.__table__.c.wallet_address).where(User.__table__.c.id == user_id)).scalar()
     mine = challenges.c.user_id == user_id
     session.execute(sa.delete(challenges).where(sa.or_(mine, challenges.c.address == wallet) if wallet else mine))
-    session.commit()
     return count

@@ -100,4 +100,6 @@ def end_other_sessions(services: Services, *, token: str, user_id: int) -> int:
     """After a sensitive change, every other session of the user ends (checklist: sessions must not survive it),
     and with them every sign-in still on its way: unclaimed tickets and unsigned wallet challenges."""
     with services.db() as session:
-        return revoke_other_sessions(session, user_id, token)
+        count = revoke_other_sessions(session, user_id, token)
+        session.commit()
+        return count
