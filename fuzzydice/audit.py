@@ -6,8 +6,10 @@ they record. Kinds are stable codes; the UI words them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlmodel import Session
@@ -15,8 +17,48 @@ from sqlmodel import Session
 from fuzzydice.models import AuditEvent
 from fuzzydice.services import Services
 
-SECOND_STEP_LOCKED = "second_step_locked"
-"""Wrong codes after a correct first factor locked the sign-in second step: someone may know the password."""
+class Action(StrEnum):
+    """What happened (stable codes; the UI words them). With `Result`, an entry says how it went."""
+
+    REGISTERED = "registered"
+    SIGN_IN = "sign_in"
+    """First factor (password or wallet signature; `details.method`)."""
+    SECOND_STEP = "second_step"
+    SECOND_STEP_LOCKED = "second_step_locked"
+    """Wrong codes after a correct first factor locked the sign-in second step: someone may know the password."""
+    STEP_UP = "step_up"
+    FACTOR_ENROLLED = "factor_enrolled"
+    FACTOR_REMOVED = "factor_removed"
+    BACKUP_CODES_REGENERATED = "backup_codes_regenerated"
+    BACKUP_CODE_USED = "backup_code_used"
+    WALLET_LINKED = "wallet_linked"
+    WALLET_UNLINKED = "wallet_unlinked"
+    PASSWORD_ADDED = "password_added"
+    PASSWORD_REMOVED = "password_removed"
+    SESSIONS_ENDED = "sessions_ended"
+    SIGN_OUT = "sign_out"
+
+
+class Result(StrEnum):
+    """How an action went."""
+
+    OK = "ok"
+    FAILED = "failed"
+    THROTTLED = "throttled"
+    LOCKED = "locked"
+    REFUSED = "refused"
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a request came from: the session it ran in, its IP and user agent (all optional)."""
+
+    session_id: int | None = None
+    ip: str | None = None
+    user_agent: str | None = None
+
+
+SECOND_STEP_LOCKED = Action.SECOND_STEP_LOCKED
 
 ALERT_KINDS = frozenset({SECOND_STEP_LOCKED})
 ALERT_MAX_AGE = timedelta(days=30)
@@ -33,9 +75,24 @@ class Alert:
     created_at: datetime
 
 
-def record(session: Session, *, user_id: int, kind: str, now: datetime, ip: str | None = None) -> None:
-    """Add an event to the caller's transaction (not committed here)."""
-    session.execute(sa.insert(_table).values(user_id=user_id, kind=kind, ip=(ip or "")[:64] or None, created_at=now))
+def record(
+    session: Session,
+    action: Action,
+    *,
+    now: datetime,
+    user_id: int | None,
+    result: Result = Result.OK,
+    origin: Origin | None = None,
+    details: Mapping[str, str | int | bool | None] | None = None,
+) -> None:
+    """Add an entry to the caller's transaction (not committed here: it commits with the change it records).
+
+    `details` holds facts, never secrets: no code, password, token or key, in any form.
+    """
+    origin = origin or Origin()
+    session.execute(
+        sa.insert(_table).values(user_id=user_id, kind=str(action), ip=(origin.ip or "")[:64] or None, created_at=now)
+    )
 
 
 def alerts(services: Services, user_id: int) -> list[Alert]:

@@ -283,7 +283,7 @@ def _failure(session: Session, services: Services, user_id: int, scope: lock.Sco
     now = services.clock.now()
 
     def record_lock() -> None:
-        audit.record(session, user_id=user_id, kind=audit.SECOND_STEP_LOCKED, now=now, ip=ip)
+        audit.record(session, audit.Action.SECOND_STEP_LOCKED, user_id=user_id, now=now, origin=audit.Origin(ip=ip))
 
     on_lock = record_lock if scope == lock.SIGN_IN else None
     left, until = lock.record_failure(session, user_id, scope, now, services.settings, on_lock=on_lock)
