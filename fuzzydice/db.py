@@ -84,3 +84,15 @@ def increment_counter(
     if row is None:
         raise RuntimeError(f"could not count on {table.name}")
     return row[0]
+
+
+def use_once(session: Session, table: sa.Table, *conditions, values: dict) -> bool:
+    """Use something at most once: a conditional UPDATE that only one request can win.
+
+    `conditions` select the row *and* state that it is still unused (a code's `used_at IS
+    NULL`, a TOTP counter below the step, a pending secret equal to the one read); `values`
+    mark it used. However many requests race, exactly one gets True. Not committed here:
+    the use commits with the rest of its use case. Serves TOTP steps, backup codes, pending
+    secrets and, next, emailed and texted codes.
+    """
+    return session.execute(sa.update(table).where(*conditions).values(**values)).rowcount == 1

@@ -45,6 +45,8 @@ class RedeemedTicket:
     remember: bool
     next_path: str
     replaces_token_hash: str | None
+    first_factor: str | None = None
+    second_factor: str | None = None
 
 
 def issue_ticket(
@@ -58,6 +60,8 @@ def issue_ticket(
     settings: Settings,
     tab: str,
     replaces_token: str | None = None,
+    first_factor: str | None = None,
+    second_factor: str | None = None,
 ) -> IssuedTicket:
     """Store a new ticket (hashes only) for the tab whose client token is `tab`; return its secrets."""
     ticket, bind = new_token(), new_token()
@@ -71,6 +75,8 @@ def issue_ticket(
             next_path=next_path,
             tab_hash=token_hash(tab),
             replaces_token_hash=token_hash(replaces_token) if replaces_token else None,
+            first_factor=first_factor,
+            second_factor=second_factor,
             created_at=now,
             expires_at=now + settings.claim_ticket_ttl,
         )
@@ -99,6 +105,8 @@ def redeem_ticket(session: Session, ticket: str, bind: str | None, tab: str | No
             table.c.replaces_token_hash,
             table.c.tab_hash,
             table.c.expires_at,
+            table.c.first_factor,
+            table.c.second_factor,
         )
     ).first()
     session.commit()
@@ -116,6 +124,8 @@ def redeem_ticket(session: Session, ticket: str, bind: str | None, tab: str | No
         remember=row.remember,
         next_path=row.next_path,
         replaces_token_hash=row.replaces_token_hash,
+        first_factor=row.first_factor,
+        second_factor=row.second_factor,
     )
 
 

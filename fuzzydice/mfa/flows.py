@@ -1,7 +1,10 @@
-"""Use cases of the second step: TOTP enrolment and activation, verification, backup codes.
+"""Use cases of the second step: enrolment, verification, backup codes, on the factor registry.
 
-Page states and the JSON API call these. All are synchronous (run them in a
-thread from an event loop) and take the clock from `services`.
+Page states and the JSON API call these. All are synchronous (run them in a thread
+from an event loop), take the clock from `services` and return `fuzzydice.outcome`
+results. Each guards its own preconditions: the session must be live and at the right
+level, and a change to a factor needs a fresh second factor (`not_fresh`). A change,
+the other sessions it ends and its audit entry commit in one transaction.
 
 Whatever is pending belongs to the session that asked for it, never to the user:
 a pending authenticator secret and fresh backup codes live on that session's row,
@@ -10,92 +13,44 @@ so someone else who signs in with the same password sees neither.
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Literal
+from collections.abc import Callable
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from fuzzydice import audit
-from fuzzydice.auth.sessions import FULL, live_row
-from fuzzydice.mfa import backup_codes, lock, totp
-from fuzzydice.mfa.secret_box import SecretBoxError, open_sealed, seal
-from fuzzydice.models import AuthSession, BackupCode, TotpDevice, User
+from fuzzydice import audit, journey
+from fuzzydice.auth.freshness import require_fresh
+from fuzzydice.auth.sessions import FULL, live_row, revoke_other_sessions
+from fuzzydice.mfa import lock, registry
+from fuzzydice.mfa.kinds import KINDS
+from fuzzydice.mfa.kinds.backup_codes import codes_to_show, remaining
+from fuzzydice.mfa.kinds.totp import Enrolment
+from fuzzydice.models import User
+from fuzzydice.outcome import Code, Failure, Ok, Outcome, fail
 from fuzzydice.services import Services
 
-TOTP_PURPOSE = "totp-secret"
-CODES_PURPOSE = "backup-codes-to-show"
-Method = Literal["totp", "backup"]
+Method = str
+"""A kind of second factor by its registry name (`totp`, `backup_codes`, …)."""
 
-BUSY = "Another code for this account is being checked right now. Try again in a moment."
-REPLAYED = "That code was already used. Wait for the next code in your app."
-SESSION_ENDED = "Your session has ended. Please sign in again."
+TOTP = registry.TOTP
+BACKUP = registry.BACKUP_CODES
+ENROL_ATTEMPTS = 3
 
-
-class AlreadyEnrolled(Exception):
-    """The user has an active authenticator: its secret is never shown again."""
-
-
-class NoSession(Exception):
-    """The session is gone, expired or not this user's."""
-
-
-@dataclass(frozen=True)
-class Enrolment:
-    """A pending authenticator secret, as shown for scanning or typing."""
-
-    secret: str
-    uri: str
-
-    @property
-    def grouped_secret(self) -> str:
-        """The secret in groups of four."""
-        return totp.group_for_reading(self.secret)
+__all__ = [
+    "Enrolment",
+    "acknowledge_backup_codes",
+    "activate_totp",
+    "attempts_left",
+    "backup_codes_to_show",
+    "pending_enrolment",
+    "regenerate_backup_codes",
+    "remaining_backup_codes",
+    "verify_second_step",
+]
 
 
-@dataclass(frozen=True)
-class SecondStepResult:
-    """The outcome of one code; `message` is safe to show as it is."""
-
-    ok: bool
-    message: str = ""
-    attempts_left: int | None = None
-    locked_until: datetime | None = None
-
-
-def _locked(until: datetime | None, services: Services) -> SecondStepResult:
-    if until is None:
-        minutes = int(services.settings.second_factor_lock.total_seconds() // 60)
-        return SecondStepResult(False, f"Too many wrong codes. Try again in {minutes} minutes.", 0)
-    return SecondStepResult(
-        False, f"Too many wrong codes. Try again after {until.strftime('%H:%M')} UTC.", 0, locked_until=until
-    )
-
-
-def _wrong_code(left: int, until: datetime | None, services: Services) -> SecondStepResult:
-    if left > 0:
-        plural = "attempt" if left == 1 else "attempts"
-        return SecondStepResult(False, f"That code is not right. {left} {plural} left.", left)
-    locked = _locked(until, services)
-    return SecondStepResult(False, "That code is not right. " + locked.message, 0, locked_until=until)
-
-
-def _refused(refusal: lock.Refused, services: Services) -> SecondStepResult:
-    return SecondStepResult(False, BUSY) if refusal.busy else _locked(refusal.locked_until, services)
-
-
-def _device(session: Session, user_id: int) -> TotpDevice | None:
-    return session.exec(select(TotpDevice).where(TotpDevice.user_id == user_id)).first()
-
-
-def _account_name(user: User) -> str:
-    return user.email or user.name or f"user {user.id}"
-
-
-_sessions = AuthSession.__table__
+def _origin(row) -> audit.Origin:
+    return audit.Origin(session_id=row.id, ip=row.ip, user_agent=row.user_agent)
 
 
 def _scope(row) -> lock.Scope:
@@ -103,306 +58,191 @@ def _scope(row) -> lock.Scope:
     return lock.STEP_UP if row.factor_level >= FULL else lock.SIGN_IN
 
 
-def _take_slot(session: Session, services: Services, user_id: int, session_id: int):
-    """The live session's row and its lock scope once a slot for one code is taken, or the answer why not."""
-    row = live_row(session, services.clock.now(), user_id=user_id, session_id=session_id)
-    if row is None:
-        return SecondStepResult(False, SESSION_ENDED)
-    scope = _scope(row)
-    refusal = lock.reserve_attempt(session, user_id, scope, services.clock.now(), services.settings)
-    if refusal is not None:
-        return _refused(refusal, services)
-    return row, scope
+def _refused(refusal: lock.Refused) -> Failure:
+    return fail(Code.BUSY) if refusal.busy else fail(Code.LOCKED, attempts_left=0, retry_at=refusal.locked_until)
 
 
-def pending_enrolment(services: Services, *, user_id: int, session_id: int, replacing: bool = False) -> Enrolment:
-    """This session's pending authenticator secret; the same one for `totp_pending_lifetime`.
-
-    Args:
-        replacing: re-enrolment (a full session, after a fresh second factor): a new secret
-            alongside the active one, which keeps working until the new one is activated.
-
-    Raises:
-        AlreadyEnrolled: TOTP is active for this user and this is not a re-enrolment.
-        NoSession: the session is not a live session of this user (or, replacing, not a full one).
-    """
-    # Two pages of one session asking at once: the one that loses the write reads the winner's secret.
-    for _ in range(3):
-        enrolment = _pending_enrolment(services, user_id, session_id, replacing)
-        if enrolment is not None:
-            return enrolment
-    raise RuntimeError("the pending enrolment kept changing under concurrent requests")
-
-
-def _pending_enrolment(services: Services, user_id: int, session_id: int, replacing: bool) -> Enrolment | None:
-    """One try of `pending_enrolment`; None when a concurrent request wrote a secret first."""
-    settings, now, key = services.settings, services.clock.now(), services.keys.aes_key
-    with services.db() as session:
-        row = live_row(session, now, user_id=user_id, session_id=session_id)
-        if row is None or (replacing and row.factor_level < FULL):
-            raise NoSession()
-        device = _device(session, user_id)
-        if device is not None and device.secret is not None and not replacing:
-            raise AlreadyEnrolled()
-        user = session.get(User, user_id)
-        fresh = (
-            row.pending_totp_secret is not None
-            and row.pending_totp_created_at is not None
-            and now - row.pending_totp_created_at < settings.totp_pending_lifetime
-        )
-        if fresh:
-            try:
-                secret = open_sealed(key, row.pending_totp_secret, purpose=TOTP_PURPOSE, user_id=user_id).decode()
-                return Enrolment(secret, totp.provisioning_uri(secret, _account_name(user), settings))
-            except SecretBoxError:
-                pass  # unreadable: replace it below
-        secret = totp.new_secret()
-        sealed = seal(key, secret.encode(), purpose=TOTP_PURPOSE, user_id=user_id)
-        # Replace only what was read, so a secret another page of this session has just shown stays.
-        replaced = session.execute(
-            sa.update(_sessions)
-            .where(
-                _sessions.c.id == session_id,
-                _sessions.c.pending_totp_secret.is_not_distinct_from(row.pending_totp_secret),
-            )
-            .values(pending_totp_secret=sealed, pending_totp_created_at=now)
-        ).rowcount
-        if replaced != 1:
-            session.rollback()
-            return None
-        session.commit()
-        return Enrolment(secret, totp.provisioning_uri(secret, _account_name(user), settings))
-
-
-def _issue_backup_codes(session: Session, services: Services, user_id: int, session_id: int) -> list[str]:
-    """Replace the user's backup codes with a new set, kept sealed for this session until acknowledged."""
+def _wrong_code(session: Session, services: Services, user_id: int, scope: lock.Scope, row, action: audit.Action) -> Failure:
+    """Settle a wrong code: it counts, its audit entry and (on the last one) the lock's commit together."""
     now = services.clock.now()
-    codes = backup_codes.new_codes(services.settings.backup_code_count)
-    table = BackupCode.__table__
-    session.execute(sa.delete(table).where(table.c.user_id == user_id))
-    session.execute(
-        sa.insert(table),
-        [
-            {"user_id": user_id, "code_hash": backup_codes.code_hash(services.keys.signing_key, code), "created_at": now}
-            for code in codes
-        ],
-    )
-    sealed = seal(services.keys.aes_key, json.dumps(codes).encode(), purpose=CODES_PURPOSE, user_id=user_id)
-    session.execute(sa.update(_sessions).where(_sessions.c.id == session_id).values(backup_codes_to_show=sealed))
-    return codes
-
-
-def activate_totp(services: Services, *, user_id: int, session_id: int, code: str) -> SecondStepResult:
-    """Activate this session's pending secret with a code from it.
-
-    A first enrolment (from a first-factor session) issues the backup codes, shown to this
-    session only; a re-enrolment (a full session; freshness is checked by the caller) replaces
-    the old secret, which stops working at once (the backup codes stay). A first-factor
-    session can never replace a secret someone already activated.
-    """
-    settings, now = services.settings, services.clock.now()
-    with services.db() as session:
-        taken = _take_slot(session, services, user_id, session_id)
-        if isinstance(taken, SecondStepResult):
-            return taken
-        row, scope = taken
-        step = None
-        if row.pending_totp_secret is not None:
-            try:
-                secret = open_sealed(services.keys.aes_key, row.pending_totp_secret, purpose=TOTP_PURPOSE, user_id=user_id)
-                step = totp.matching_step(secret.decode(), code, now, settings)
-            except SecretBoxError:
-                step = None
-        if step is None:
-            if row.pending_totp_secret is None and _already_accepted(session, services, user_id, code):
-                lock.release(session, user_id, scope)  # the same code again (a second tab, a resent request)
-                return SecondStepResult(False, REPLAYED)
-            return _failure(session, services, user_id, scope, row.ip)
-        # Single use: only the request that clears this very secret goes on.
-        taken = session.execute(
-            sa.update(_sessions)
-            .where(_sessions.c.id == session_id, _sessions.c.pending_totp_secret == row.pending_totp_secret)
-            .values(pending_totp_secret=None, pending_totp_created_at=None)
-        ).rowcount
-        if taken != 1:  # another tab of this session activated it first
-            session.rollback()
-            lock.release(session, user_id, scope)
-            return SecondStepResult(False, REPLAYED)
-        devices = TotpDevice.__table__
-        values = dict(secret=row.pending_totp_secret, confirmed_at=now, last_step=step)
-        if scope == lock.SIGN_IN:
-            moved = _activate_first(session, user_id, values)
-        else:
-            moved = session.execute(
-                sa.update(devices).where(devices.c.user_id == user_id, devices.c.secret.is_not(None)).values(**values)
-            ).rowcount
-        if moved != 1:  # another session enrolled first (or there is nothing to replace)
-            session.rollback()
-            lock.release(session, user_id, scope)
-            return SecondStepResult(False, "This account already has an authenticator. Sign in again with it.")
-        if scope == lock.SIGN_IN:
-            users = User.__table__
-            session.execute(sa.update(users).where(users.c.id == user_id).values(second_factor_at=now))
-            _issue_backup_codes(session, services, user_id, session_id)
-        session.commit()
-        lock.record_success(session, user_id, scope)
-        return SecondStepResult(True)
-
-
-def _already_accepted(session: Session, services: Services, user_id: int, code: str) -> bool:
-    """Whether `code` is a code of the active secret at a step that was already accepted."""
-    device = _device(session, user_id)
-    if device is None or device.secret is None or device.last_step is None:
-        return False
-    try:
-        secret = open_sealed(services.keys.aes_key, device.secret, purpose=TOTP_PURPOSE, user_id=user_id).decode()
-    except SecretBoxError:
-        return False
-    step = totp.matching_step(secret, code, services.clock.now(), services.settings)
-    return step is not None and step <= device.last_step
-
-
-def _activate_first(session: Session, user_id: int, values: dict) -> int:
-    """Store the first authenticator of `user_id`; 0 when one is already active."""
-    devices = TotpDevice.__table__
-    moved = session.execute(
-        sa.update(devices).where(devices.c.user_id == user_id, devices.c.secret.is_(None)).values(**values)
-    ).rowcount
-    if moved:
-        return moved
-    try:
-        with session.begin_nested():
-            session.execute(sa.insert(devices).values(user_id=user_id, **values))
-        return 1
-    except IntegrityError:  # a device row exists with an active secret
-        return 0
-
-
-def _failure(session: Session, services: Services, user_id: int, scope: lock.Scope, ip: str | None) -> SecondStepResult:
-    """Settle a wrong code; a sign-in lock is recorded for the owner to see (in the lock's transaction)."""
-    now = services.clock.now()
+    origin = _origin(row)
+    audit.record(session, action, now=now, user_id=user_id, result=audit.Result.FAILED, origin=origin)
 
     def record_lock() -> None:
-        audit.record(session, audit.Action.SECOND_STEP_LOCKED, user_id=user_id, now=now, origin=audit.Origin(ip=ip))
+        audit.record(session, audit.Action.SECOND_STEP_LOCKED, now=now, user_id=user_id, origin=origin)
 
     on_lock = record_lock if scope == lock.SIGN_IN else None
     left, until = lock.record_failure(session, user_id, scope, now, services.settings, on_lock=on_lock)
-    return _wrong_code(left, until, services)
+    return fail(Code.WRONG_CODE, attempts_left=left, retry_at=until)
 
 
-Acceptance = Literal["ok", "wrong", "replayed"]
-
-
-def _accept_totp(session: Session, services: Services, user_id: int, code: str) -> Acceptance:
-    device = _device(session, user_id)
-    if device is None or device.secret is None:
-        return "wrong"
-    try:
-        secret = open_sealed(services.keys.aes_key, device.secret, purpose=TOTP_PURPOSE, user_id=user_id).decode()
-    except SecretBoxError:
-        return "wrong"  # fail closed: a tampered or moved secret accepts nothing
-    step = totp.matching_step(secret, code, services.clock.now(), services.settings)
-    if step is None:
-        return "wrong"
-    table = TotpDevice.__table__
-    # Race-free replay guard: only one request can move last_step past this step.
-    accepted = session.execute(
-        sa.update(table)
-        .where(
-            table.c.user_id == user_id,
-            table.c.secret == device.secret,
-            sa.or_(table.c.last_step.is_(None), table.c.last_step < step),
+def _end_others(session: Session, now, user_id: int, row) -> None:
+    """End the user's other sessions after a change, with its audit entry (same transaction)."""
+    ended = revoke_other_sessions(session, user_id, keep_session_id=row.id)
+    if ended:
+        audit.record(
+            session, audit.Action.SESSIONS_ENDED, now=now, user_id=user_id, origin=_origin(row), details={"count": ended}
         )
-        .values(last_step=step)
-    ).rowcount
-    session.commit()
-    return "ok" if accepted == 1 else "replayed"
 
 
-def _accept_backup_code(session: Session, services: Services, user_id: int, typed: str) -> Acceptance:
-    code = backup_codes.normalize(typed)
-    if code is None:
-        return "wrong"
-    table = BackupCode.__table__
-    used = session.execute(
-        sa.update(table)
-        .where(
-            table.c.user_id == user_id,
-            table.c.code_hash == backup_codes.code_hash(services.keys.signing_key, code),
-            table.c.used_at.is_(None),
+def pending_enrolment(
+    services: Services, *, user_id: int, session_id: int, replacing: bool = False
+) -> Outcome[Enrolment]:
+    """This session's pending authenticator secret; the same one for `totp_pending_lifetime`.
+
+    Args:
+        replacing: re-enrolment from a full and fresh session: a new secret alongside the
+            active one, which keeps working until the new one is activated.
+
+    Failures: `session_ended`, `not_fresh` (replacing), `already_enrolled` (not replacing,
+    and the account has an authenticator: its secret is never shown again).
+    """
+    for _ in range(ENROL_ATTEMPTS):
+        with services.db() as session:
+            now = services.clock.now()
+            if replacing:
+                if (refused := require_fresh(session, now, user_id=user_id, session_id=session_id)) is not None:
+                    return refused
+            elif registry.factor_of_kind(session, user_id, TOTP) is not None:
+                return fail(Code.ALREADY_ENROLLED)
+            outcome = KINDS[TOTP].begin_enrolment(session, services, user_id=user_id, session_id=session_id)
+            if outcome.ok:
+                session.commit()
+                return outcome
+            session.rollback()
+            if outcome.code != Code.BUSY:
+                return outcome
+            # Two pages of one session asked at once: read the winner's secret.
+    return fail(Code.BUSY)
+
+
+def activate_totp(services: Services, *, user_id: int, session_id: int, code: str) -> Outcome[None]:
+    """Activate this session's pending secret with a code from it.
+
+    A first enrolment (from a first-factor session) registers the authenticator and issues
+    the backup codes, shown to this session only. A re-enrolment (a full session, which must
+    be fresh) replaces the old secret, which stops working at once, and ends the user's other
+    sessions. A first-factor session can never replace a secret someone already activated.
+    """
+    settings = services.settings
+    with services.db() as session:
+        now = services.clock.now()
+        row = live_row(session, now, user_id=user_id, session_id=session_id)
+        if row is None:
+            return fail(Code.SESSION_ENDED)
+        replacing = row.factor_level >= FULL
+        if replacing and (refused := require_fresh(session, now, user_id=user_id, session_id=session_id)) is not None:
+            return refused
+        scope = _scope(row)
+        if (refusal := lock.reserve_attempt(session, user_id, scope, now, settings)) is not None:
+            return _refused(refusal)
+        outcome = KINDS[TOTP].confirm_enrolment(
+            session, services, user_id=user_id, session_id=session_id, code=code, replacing=replacing
         )
-        .values(used_at=services.clock.now())
-    ).rowcount
-    session.commit()
-    return "ok" if used == 1 else "wrong"
+        if not outcome.ok:
+            session.rollback()
+            if outcome.code == Code.WRONG_CODE:
+                return _wrong_code(session, services, user_id, scope, row, audit.Action.FACTOR_ENROLLED)
+            lock.release(session, user_id, scope)  # not a guess: the same code twice, or another session won
+            return outcome
+        details = {"kind": TOTP, "replaced": replacing}
+        audit.record(session, audit.Action.FACTOR_ENROLLED, now=now, user_id=user_id, origin=_origin(row), details=details)
+        if replacing:
+            _end_others(session, now, user_id, row)
+        else:
+            users = User.__table__
+            session.execute(sa.update(users).where(users.c.id == user_id).values(second_factor_at=now))
+            KINDS[BACKUP].begin_enrolment(session, services, user_id=user_id, session_id=session_id)
+        session.commit()
+        lock.record_success(session, user_id, scope)
+        return Ok()
 
 
 def verify_second_step(
-    services: Services, *, user_id: int, session_id: int, code: str, method: Method = "totp"
-) -> SecondStepResult:
-    """Check a TOTP or backup code under the second-step lock of the session's scope.
+    services: Services,
+    *,
+    user_id: int,
+    session_id: int,
+    code: str,
+    method: Method = TOTP,
+    on_success: Callable[[Session], None] | None = None,
+) -> Outcome[None]:
+    """Check a code of one of the methods the journey offers this session, under the second-step lock.
 
     From a first-factor session the code counts for sign-in; from a full session, for
-    step-up (so a password thief's wrong codes never lock the owner's sessions out).
-    A valid TOTP code that was already used is refused without counting as a failure.
+    step-up (so a password thief's wrong codes never lock the owner's sessions out). A
+    valid code that was already used is refused without counting as a failure.
+    `on_success` runs inside the success's transaction (step-up marks the session fresh).
     """
     with services.db() as session:
-        taken = _take_slot(session, services, user_id, session_id)
-        if isinstance(taken, SecondStepResult):
-            return taken
-        row, scope = taken
-        accept = _accept_backup_code if method == "backup" else _accept_totp
-        outcome: Acceptance = accept(session, services, user_id, code) if (code or "").strip() else "wrong"
-        if outcome == "replayed":
+        now = services.clock.now()
+        row = live_row(session, now, user_id=user_id, session_id=session_id)
+        if row is None:
+            return fail(Code.SESSION_ENDED)
+        offered = journey.second_factor_methods(registry.usable_kinds(session, user_id), row.first_factor)
+        if method not in offered:
+            return fail(Code.METHOD_NOT_OFFERED)
+        factor = registry.factor_of_kind(session, user_id, method)
+        if factor is None:
+            return fail(Code.FACTOR_NOT_ENROLLED)
+        scope = _scope(row)
+        action = audit.Action.STEP_UP if scope == lock.STEP_UP else audit.Action.SECOND_STEP
+        if (refusal := lock.reserve_attempt(session, user_id, scope, now, services.settings)) is not None:
+            return _refused(refusal)
+        accepted = KINDS[method].verify(session, services, factor=factor, code=code) if (code or "").strip() else "wrong"
+        if accepted == "replayed":
+            session.rollback()
             lock.release(session, user_id, scope)
-            return SecondStepResult(False, REPLAYED)
-        if outcome == "wrong":
-            return _failure(session, services, user_id, scope, row.ip)
+            return fail(Code.CODE_ALREADY_USED)
+        if accepted == "wrong":
+            session.rollback()
+            return _wrong_code(session, services, user_id, scope, row, action)
+        registry.mark_used(session, factor.id, now)
+        origin = _origin(row)
+        audit.record(session, action, now=now, user_id=user_id, origin=origin, details={"method": method})
+        if method == BACKUP:
+            left = remaining(session, user_id)
+            audit.record(session, audit.Action.BACKUP_CODE_USED, now=now, user_id=user_id, origin=origin, details={"left": left})
+        if on_success is not None:
+            on_success(session)
+        session.commit()
         lock.record_success(session, user_id, scope)
-        return SecondStepResult(True)
+        return Ok()
 
 
 def backup_codes_to_show(services: Services, *, user_id: int, session_id: int) -> list[str] | None:
     """The fresh backup codes (formatted) this session may still show, else None."""
     with services.db() as session:
         row = live_row(session, services.clock.now(), user_id=user_id, session_id=session_id)
-        if row is None or row.backup_codes_to_show is None:
-            return None
-        try:
-            raw = open_sealed(services.keys.aes_key, row.backup_codes_to_show, purpose=CODES_PURPOSE, user_id=user_id)
-        except SecretBoxError:
-            return None
-        return [backup_codes.display(code) for code in json.loads(raw)]
+        return codes_to_show(session, services, user_id=user_id, session_row=row)
 
 
 def acknowledge_backup_codes(services: Services, *, user_id: int, session_id: int) -> None:
     """The user saved the codes: stop keeping them in readable form."""
     with services.db() as session:
-        session.execute(
-            sa.update(_sessions)
-            .where(_sessions.c.id == session_id, _sessions.c.user_id == user_id)
-            .values(backup_codes_to_show=None)
-        )
+        KINDS[BACKUP].confirm_enrolment(session, services, user_id=user_id, session_id=session_id, code="", replacing=False)
         session.commit()
 
 
-def regenerate_backup_codes(services: Services, *, user_id: int, session_id: int) -> list[str]:
-    """A new set of backup codes (shown to this session); every old one stops working. Returns them formatted."""
+def regenerate_backup_codes(services: Services, *, user_id: int, session_id: int) -> Outcome[list[str]]:
+    """A new set of backup codes, shown to this session; every old one stops working and the
+    user's other sessions end. Needs a full and fresh session. Returns the codes formatted."""
     with services.db() as session:
-        if live_row(session, services.clock.now(), user_id=user_id, session_id=session_id) is None:
-            raise NoSession()
-        codes = _issue_backup_codes(session, services, user_id, session_id)
+        now = services.clock.now()
+        if (refused := require_fresh(session, now, user_id=user_id, session_id=session_id)) is not None:
+            return refused
+        row = live_row(session, now, user_id=user_id, session_id=session_id)
+        outcome = KINDS[BACKUP].begin_enrolment(session, services, user_id=user_id, session_id=session_id)
+        audit.record(session, audit.Action.BACKUP_CODES_REGENERATED, now=now, user_id=user_id, origin=_origin(row))
+        _end_others(session, now, user_id, row)
         session.commit()
-        return [backup_codes.display(code) for code in codes]
+        return outcome
 
 
 def remaining_backup_codes(services: Services, user_id: int) -> int:
     """How many unused backup codes the user has."""
     with services.db() as session:
-        table = BackupCode.__table__
-        return session.execute(
-            sa.select(sa.func.count()).where(table.c.user_id == user_id, table.c.used_at.is_(None))
-        ).scalar_one()
+        return remaining(session, user_id)
 
 
 def attempts_left(services: Services, user_id: int, scope: lock.Scope = lock.SIGN_IN) -> int:
