@@ -13,6 +13,7 @@ from fuzzydice.log_redaction import install_redaction
 from fuzzydice.maintenance import run_cleanup_forever
 from fuzzydice.services import get_services
 from fuzzydice.ui import routes, session_state
+from fuzzydice.ui.components import favicon_links
 from fuzzydice.ui.guard import SessionGuard
 from fuzzydice.ui.pages.backup_codes import BackupCodesState, backup_codes_page
 from fuzzydice.ui.pages.connect import connect_page
@@ -41,7 +42,10 @@ async def check_services():
         cleanup.cancel()
 
 
-app = rx.App(api_transformer=[create_api(), security_headers])  # headers wrap pages and /api alike
+app = rx.App(
+    api_transformer=[create_api(), security_headers],  # headers wrap pages and /api alike
+    head_components=favicon_links(),
+)
 app.register_lifespan_task(check_services)
 
 guard = SessionGuard()

@@ -16,8 +16,8 @@ Chromium by tests/security/test_headers.py):
   its own, by SHA-256 hash, instead of `'unsafe-inline'`;
 - emotion and Radix put `<style>` elements and `style` attributes in the HTML
   and inject more at run time: `style-src 'unsafe-inline'`;
-- QR codes and wallet icons are `data:` images (the app has no other image, font or manifest:
-  `default-src 'none'` covers those).
+- QR codes and wallet icons are `data:` images; the logo and the favicon are the site's own files
+  (`assets/`): `img-src 'self' data:` (the app has no font or manifest: `default-src 'none'` covers those).
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ CSP_DIRECTIVES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("default-src", ("'none'",)),
     ("script-src", ("'self'", "'unsafe-eval'")),
     ("style-src", ("'self'", "'unsafe-inline'")),
-    ("img-src", ("data:",)),
+    ("img-src", ("'self'", "data:")),
     ("connect-src", ("'self'",)),
     ("form-action", ("'self'",)),
     ("frame-ancestors", ("'none'",)),

@@ -4,13 +4,32 @@ from __future__ import annotations
 
 import reflex as rx
 
+LOGO = "/logo.svg"  # assets/logo.svg: Reflex serves assets/ at the site root (CSP img-src 'self')
+
+
+def favicon_links() -> list[rx.Component]:
+    """The `<head>` links of the favicons in assets/: the ICO for every browser, the SVG where supported."""
+    return [
+        rx.el.link(rel="icon", href="/favicon.ico", sizes="32x32"),  # made by scripts/make_favicon.py
+        rx.el.link(rel="icon", href="/favicon.svg", type="image/svg+xml"),
+    ]
+
 
 def page_card(*children: rx.Component, heading: str, width: str = "26rem") -> rx.Component:
     """A centered card with a heading: the layout of every sign-in page."""
     return rx.center(
         rx.card(
             rx.vstack(
-                rx.link(rx.text("Fuzzy Dice", weight="bold", color_scheme="violet"), href="/", underline="none"),
+                rx.link(
+                    rx.hstack(
+                        rx.image(src=LOGO, id="brand-logo", alt="", width="32px", height="32px"),  # the text names the link
+                        rx.text("Fuzzy Dice", weight="bold", color_scheme="violet"),
+                        spacing="2",
+                        align="center",
+                    ),
+                    href="/",
+                    underline="none",
+                ),
                 rx.heading(heading, size="6", as_="h1"),
                 *children,
                 spacing="4",

@@ -24,6 +24,7 @@ from tests.e2e.journeys import (
 PAGES = sorted({routes.LANDING, routes.LOGIN, routes.REGISTER, routes.CONNECT, routes.SCAN, routes.VERIFY,
                 routes.BACKUP_CODES, routes.USER_HOME, routes.SECURITY})
 FORGED_HOST = "evil.example"
+CSP_PROBE = "http://evil.example/csp-probe.png"
 
 
 def _get(url: str, path: str, **kwargs) -> httpx.Response:
@@ -244,10 +245,10 @@ def test_real_journeys_raise_no_csp_violation(page, backend_url, app_clock, wall
 
     assert seen_csp and all("frame-ancestors 'none'" in csp for csp in seen_csp), seen_csp
     assert violations == []
-    # The listener works: an image from the site itself is not allowed (only data: images are).
-    page.evaluate("() => { const probe = new Image(); probe.src = '/csp-probe.png'; document.body.append(probe); }")
+    # The listener works: an image from another site is not allowed (only the site's own and data: images are).
+    page.evaluate("() => { const probe = new Image(); probe.src = '%s'; document.body.append(probe); }" % CSP_PROBE)
     page.wait_for_timeout(500)
-    assert [entry.split(" | ")[:2] for entry in violations if " | " in entry] == [["img-src", f"{backend_url}/csp-probe.png"]]
+    assert [entry.split(" | ")[:2] for entry in violations if " | " in entry] == [["img-src", CSP_PROBE]]
 
 
 # --- the middleware alone (no app): the edge cases of the rules above ----------------------------------
