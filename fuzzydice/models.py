@@ -219,3 +219,19 @@ class AuditEvent(SQLModel, table=True):
     created_at: datetime = Field(sa_column=utc_column(index=True))
     seen_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     """When the user dismissed it (alerts are shown until then)."""
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A mail or SMS kept instead of sent (the demo outbox, read at /demo/outbox)."""
+
+    __tablename__ = "outbox_messages"
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=8)
+    """`mail` or `sms`."""
+    recipient: str = Field(max_length=320)
+    subject: str | None = Field(default=None, max_length=998)
+    """Mail only (RFC 5322's line limit); None for an SMS."""
+    body_text: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
+    body_html: str | None = Field(default=None, sa_column=sa.Column(sa.Text(), nullable=True))
+    created_at: datetime = Field(sa_column=utc_column(index=True))

@@ -74,6 +74,10 @@ class Code(StrEnum):
     CHAIN_UNAVAILABLE = "chain_unavailable"
     NO_WALLET = "no_wallet"
 
+    # Mail and SMS
+    SEND_FAILED = "send_failed"
+    """The message could not be sent (provider down or refused); trying again may work."""
+
 
 @dataclass(frozen=True)
 class Problem:

@@ -248,6 +248,9 @@ class Settings(BaseSettings):
     demo_chains: dict[int, str] = {31337: "http://127.0.0.1:8545"}
     """The local dev chains demo mode uses when `chains` is empty (anvil, started by make run/dev)."""
 
+    chain_rpc_timeout: timedelta = timedelta(seconds=5)
+    """How long one JSON-RPC request to a chain may take before the chain counts as unavailable (no retries)."""
+
     siwe_statement: str = "Sign in to Fuzzy Dice with this wallet."
     """The human-readable statement of the Sign-In-With-Ethereum message."""
 

@@ -41,6 +41,7 @@ _WORDS: dict[Code, str] = {
     Code.CHAIN_NOT_SUPPORTED: "Your wallet is on a network this site does not accept. Switch networks and try again.",
     Code.CHAIN_UNAVAILABLE: "The network could not be reached to check this wallet. Please try again.",
     Code.NO_WALLET: "No wallet was found in this browser.",
+    Code.SEND_FAILED: "The message could not be sent. Please try again in a moment.",
 }
 
 

@@ -19,7 +19,7 @@ from sqlmodel import select
 from fuzzydice import ratelimit
 from fuzzydice.auth.account_status import DISABLED, may_sign_in
 from fuzzydice.auth.tokens import token_hash
-from fuzzydice.chain import eip1271
+from fuzzydice.chain.eip1271 import ChainUnavailable
 from fuzzydice.models import SiweChallenge, User
 from fuzzydice.services import Services
 from fuzzydice.siwe import SiweError, SiweMessage, new_nonce, verify_message
@@ -163,14 +163,12 @@ def _consume(services: Services, nonce: str):
 
 def _contract_check(services: Services):
     def check(message: SiweMessage, digest: bytes, signature: bytes) -> bool:
-        rpc_url = services.settings.allowed_chains.get(message.chain_id)
-        if not rpc_url:
-            return False
+        chain = services.chain
         try:
-            return eip1271.has_code(rpc_url, message.address) and eip1271.is_valid_signature(
-                rpc_url, message.address, digest, signature
+            return bool(chain.code_at(message.chain_id, message.address)) and chain.is_valid_signature(
+                message.chain_id, message.address, digest, signature
             )
-        except Exception:  # an unreachable chain proves nothing: fail closed
+        except ChainUnavailable:  # an unreachable (or unconfigured) chain proves nothing: fail closed
             return False
 
     return check
