@@ -1,7 +1,12 @@
-"""Route constants, route classes (public, pending, full) and where a session may be."""
+"""Route constants, route classes (public, pending, full) and where a session may be.
+
+The class of each route comes from the pages' declarations (`fuzzydice.ui.pages.ALL_PAGES`):
+`PUBLIC_ROUTES` and `PENDING_ROUTES` are read from them on first use.
+"""
 
 from __future__ import annotations
 
+import functools
 from typing import Literal
 from urllib.parse import quote
 
@@ -20,10 +25,24 @@ SECURITY = "/user/security"
 
 RouteClass = Literal["public", "pending", "full"]
 
-PUBLIC_ROUTES = frozenset({LANDING, LOGIN, REGISTER, CONNECT})
-PENDING_ROUTES = frozenset({SCAN, VERIFY})
-
 _REQUIRED_LEVEL: dict[RouteClass, int] = {"public": 0, "pending": FIRST_FACTOR, "full": FULL}
+
+
+@functools.cache
+def _declared_routes() -> dict[RouteClass, frozenset[str]]:
+    from fuzzydice.ui.page_spec import route_classes
+    from fuzzydice.ui.pages import ALL_PAGES  # the page modules import this one: read on first use
+
+    return route_classes(ALL_PAGES)
+
+
+def __getattr__(name: str) -> frozenset[str]:
+    """`PUBLIC_ROUTES` and `PENDING_ROUTES`: the routes the pages declare public, or pending."""
+    if name == "PUBLIC_ROUTES":
+        return _declared_routes()["public"]
+    if name == "PENDING_ROUTES":
+        return _declared_routes()["pending"]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def normalize_path(path: str) -> str:
@@ -33,11 +52,12 @@ def normalize_path(path: str) -> str:
 
 
 def route_class(path: str) -> RouteClass:
-    """The class of a page path; anything not listed is a full page."""
+    """The class of a page path, as its page declares it; anything not declared is a full page."""
     path = normalize_path(path)
-    if path in PUBLIC_ROUTES:
+    declared = _declared_routes()
+    if path in declared["public"]:
         return "public"
-    if path in PENDING_ROUTES:
+    if path in declared["pending"]:
         return "pending"
     return "full"
 

@@ -16,6 +16,7 @@ from fuzzydice.auth import flows
 from fuzzydice.auth.sessions import SessionInfo
 from fuzzydice.services import get_services
 from fuzzydice.ui import browser_scripts
+from fuzzydice.ui.page_spec import StateAccess
 
 # Set by the app module: tells whether a client token still has a live socket.
 is_connected: Callable[[str], bool] = lambda _token: True
@@ -132,3 +133,10 @@ class SessionState(rx.State):
         finally:
             async with self:
                 self._watching = False
+
+
+# Used on every page with a session: the sign-out link of the second-step pages and the
+# session watcher their on_load starts must work for a first-factor session, so the state
+# needs `pending`, not `full`. Sign-out itself needs no session: it ends only this browser's
+# own session, if there is one (the guard's check of the page still applies).
+ACCESS = StateAccess(SessionState, "pending", events={"sign_out": "public"})

@@ -15,6 +15,7 @@ from fuzzydice.auth.sessions import FIRST_FACTOR
 from fuzzydice.services import get_services
 from fuzzydice.ui import routes, wallet_scripts
 from fuzzydice.ui.event_payloads import text_field
+from fuzzydice.ui.page_spec import StateAccess
 from fuzzydice.ui.session_state import SessionState
 from fuzzydice.wallet import flows as wallet_flows
 
@@ -221,3 +222,6 @@ def wallet_panel(button_label: str = "Sign in with a wallet") -> rx.Component:
         spacing="2",
         width="100%",
     )
+
+
+ACCESS = StateAccess(WalletSignInState, "public")  # the wallet sign-in of /login and /login/connect

@@ -11,6 +11,7 @@ from fuzzydice.mfa import flows as mfa_flows
 from fuzzydice.services import get_services
 from fuzzydice.ui import routes
 from fuzzydice.ui.components import page_card
+from fuzzydice.ui.page_spec import Page
 from fuzzydice.ui.session_state import SessionState
 
 DOWNLOAD_NAME = "fuzzydice-backup-codes.txt"
@@ -78,3 +79,13 @@ def backup_codes_page() -> rx.Component:
         ),
         heading="Save your backup codes",
     )
+
+
+PAGE = Page(
+    route=routes.BACKUP_CODES,
+    title="Backup codes · Fuzzy Dice",
+    access="full",
+    component=backup_codes_page,
+    on_load=(BackupCodesState.on_load,),
+    states=(BackupCodesState,),
+)

@@ -6,7 +6,8 @@ import reflex as rx
 
 from fuzzydice.ui import routes
 from fuzzydice.ui.components import page_card
-from fuzzydice.ui.wallet_signin import wallet_panel
+from fuzzydice.ui.page_spec import Page
+from fuzzydice.ui.wallet_signin import WalletSignInState, wallet_panel
 
 WALLETS = (
     ("MetaMask", "https://metamask.io/download/"),
@@ -34,3 +35,12 @@ def connect_page() -> rx.Component:
         rx.text("Or ", rx.link("sign in with email and password", href=routes.LOGIN), size="2"),
         heading="Get a wallet",
     )
+
+
+PAGE = Page(
+    route=routes.CONNECT,
+    title="Get a wallet · Fuzzy Dice",
+    access="public",
+    component=connect_page,
+    on_load=(WalletSignInState.on_load,),
+)

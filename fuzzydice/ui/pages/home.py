@@ -11,6 +11,7 @@ from fuzzydice.mfa import flows as mfa_flows
 from fuzzydice.services import get_services
 from fuzzydice.ui import routes
 from fuzzydice.ui.components import page_card
+from fuzzydice.ui.page_spec import Page
 from fuzzydice.ui.session_state import SessionState
 
 
@@ -84,3 +85,13 @@ def home_page() -> rx.Component:
         heading="Home",
         width="32rem",
     )
+
+
+PAGE = Page(
+    route=routes.USER_HOME,
+    title="Home · Fuzzy Dice",
+    access="full",
+    component=home_page,
+    on_load=(HomeState.on_load,),
+    states=(HomeState,),
+)

@@ -6,6 +6,7 @@ import reflex as rx
 
 from fuzzydice.ui import routes
 from fuzzydice.ui.components import page_card
+from fuzzydice.ui.page_spec import Page
 
 
 def landing_page() -> rx.Component:
@@ -22,3 +23,11 @@ def landing_page() -> rx.Component:
         ),
         heading="Two-factor sign-in you host yourself",
     )
+
+
+PAGE = Page(
+    route=routes.LANDING,
+    title="Fuzzy Dice",
+    access="public",
+    component=landing_page,
+)

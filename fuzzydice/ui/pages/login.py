@@ -13,8 +13,9 @@ from fuzzydice.ui import routes
 from fuzzydice.ui.auth_form import AuthFormMixin
 from fuzzydice.ui.components import form_error, labelled_input, page_card, password_input, submit_button
 from fuzzydice.ui.event_payloads import text_field
+from fuzzydice.ui.page_spec import Page
 from fuzzydice.ui.session_state import SessionState
-from fuzzydice.ui.wallet_signin import wallet_panel
+from fuzzydice.ui.wallet_signin import WalletSignInState, wallet_panel
 
 
 EXPIRED_NOTICE = "Your sign-in expired before the second step was done. Please sign in again."
@@ -95,3 +96,13 @@ def login_page() -> rx.Component:
         rx.text("New here? ", rx.link("Create an account", href=routes.REGISTER), size="2"),
         heading="Sign in",
     )
+
+
+PAGE = Page(
+    route=routes.LOGIN,
+    title="Sign in · Fuzzy Dice",
+    access="public",
+    component=login_page,
+    on_load=(LoginState.on_load, WalletSignInState.on_load),
+    states=(LoginState,),
+)

@@ -13,6 +13,7 @@ from fuzzydice.ui import routes
 from fuzzydice.ui.auth_form import AuthFormMixin
 from fuzzydice.ui.components import form_error, labelled_input, page_card, password_input, submit_button
 from fuzzydice.ui.event_payloads import text_field
+from fuzzydice.ui.page_spec import Page
 from fuzzydice.ui.session_state import SessionState
 
 
@@ -97,3 +98,13 @@ def register_page() -> rx.Component:
         rx.text("Already have an account? ", rx.link("Sign in", href=routes.LOGIN), size="2"),
         heading="Create account",
     )
+
+
+PAGE = Page(
+    route=routes.REGISTER,
+    title="Create account · Fuzzy Dice",
+    access="public",
+    component=register_page,
+    on_load=(RegisterState.on_load,),
+    states=(RegisterState,),
+)

@@ -11,6 +11,7 @@ from fuzzydice.mfa.qr import qr_svg_data_uri
 from fuzzydice.services import get_services
 from fuzzydice.ui import browser_scripts, routes
 from fuzzydice.ui.components import page_card, sign_out_link
+from fuzzydice.ui.page_spec import Page
 from fuzzydice.ui.session_state import SessionState
 
 
@@ -76,3 +77,13 @@ def scan_page() -> rx.Component:
         sign_out_link(),
         heading="Set up your authenticator",
     )
+
+
+PAGE = Page(
+    route=routes.SCAN,
+    title="Set up your authenticator · Fuzzy Dice",
+    access="pending",
+    component=scan_page,
+    on_load=(ScanState.on_load,),
+    states=(ScanState,),
+)

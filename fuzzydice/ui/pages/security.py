@@ -14,6 +14,7 @@ from fuzzydice.services import get_services
 from fuzzydice.ui import routes, wallet_scripts
 from fuzzydice.ui.components import form_error, labelled_input, page_card, submit_button
 from fuzzydice.ui.event_payloads import text_field
+from fuzzydice.ui.page_spec import Page
 from fuzzydice.ui.session_state import SessionState
 from fuzzydice.ui.wallet_signin import MAX_SIGNATURE_CHARS, challenge_from_connect
 
@@ -324,3 +325,13 @@ def security_page() -> rx.Component:
         heading="Security",
         width="36rem",
     )
+
+
+PAGE = Page(
+    route=routes.SECURITY,
+    title="Security · Fuzzy Dice",
+    access="full",
+    component=security_page,
+    on_load=(SecurityState.on_load,),
+    states=(SecurityState,),
+)

@@ -12,6 +12,7 @@ from fuzzydice.services import get_services
 from fuzzydice.ui import routes
 from fuzzydice.ui.components import form_error, page_card, sign_out_link, submit_button
 from fuzzydice.ui.event_payloads import text_field
+from fuzzydice.ui.page_spec import Page
 from fuzzydice.ui.session_state import SessionState
 
 
@@ -131,3 +132,13 @@ def verify_page() -> rx.Component:
         sign_out_link(),
         heading="Two-step verification",
     )
+
+
+PAGE = Page(
+    route=routes.VERIFY,
+    title="Two-step verification · Fuzzy Dice",
+    access="pending",
+    component=verify_page,
+    on_load=(VerifyState.on_load,),
+    states=(VerifyState,),
+)
