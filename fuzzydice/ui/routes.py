@@ -22,6 +22,7 @@ VERIFY = "/login/verify"
 BACKUP_CODES = "/login/backup-codes"
 USER_HOME = "/user/home"
 SECURITY = "/user/security"
+DEMO_OUTBOX = "/demo/outbox"
 
 RouteClass = Literal["public", "pending", "full"]
 

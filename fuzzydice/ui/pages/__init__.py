@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from fuzzydice.ui import session_state, wallet_signin
 from fuzzydice.ui.page_spec import Page, StateAccess
-from fuzzydice.ui.pages import backup_codes, connect, home, landing, login, register, scan, security, verify
+from fuzzydice.ui.pages import backup_codes, connect, home, landing, login, outbox, register, scan, security, verify
 
 ALL_PAGES: tuple[Page, ...] = (
     landing.PAGE,
@@ -21,6 +21,7 @@ ALL_PAGES: tuple[Page, ...] = (
     backup_codes.PAGE,
     home.PAGE,
     security.PAGE,
+    outbox.PAGE,
 )
 
 SHARED_STATES: tuple[StateAccess, ...] = (
