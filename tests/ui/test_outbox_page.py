@@ -39,6 +39,8 @@ def app_report(tmp_path: Path, mode: str) -> dict:
         FUZZYDICE_MODE=mode,
         FUZZYDICE_DATABASE_URL=f"sqlite:///{tmp_path / 'fd.db'}",
         FUZZYDICE_SECRETS_FILE=str(tmp_path / "secrets.json"),
+        # Reflex's disk state manager lists its folder on start: a shared one races other runs of the app.
+        REFLEX_STATES_WORKDIR=str(tmp_path / "states"),
     )
     result = subprocess.run(
         [sys.executable, "-c", REPORT], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180,
