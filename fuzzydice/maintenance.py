@@ -1,4 +1,4 @@
-"""Periodic removal of expired rows (sessions, tickets, challenges, stale counters)."""
+"""Periodic removal of expired rows (sessions, tickets, challenges, stale counters, old audit entries)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import asyncio
 import logging
 from datetime import timedelta
 
+from fuzzydice.audit import delete_expired_events
 from fuzzydice.auth.sessions import delete_expired_sessions
 from fuzzydice.auth.throttle import delete_stale_throttles
 from fuzzydice.auth.tickets import delete_expired_tickets
@@ -28,6 +29,7 @@ def delete_expired_rows(services: Services) -> dict[str, int]:
             ),
             "siwe_challenges": delete_expired_challenges(session, now),
             "rate_limit_windows": delete_old_windows(session, now - timedelta(hours=1)),
+            "audit_events": delete_expired_events(session, now - services.settings.audit_retention),
         }
 
 

@@ -211,11 +211,21 @@ class AuditEvent(SQLModel, table=True):
     """A security event of an account (who, what, from where, when); the user sees their own."""
 
     __tablename__ = "audit_events"
+    __table_args__ = (sa.Index("ix_audit_events_user_id_created_at", "user_id", "created_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    user_id: int = Field(foreign_key="users.id", index=True, ondelete="CASCADE")
+    user_id: int | None = Field(default=None, foreign_key="users.id", ondelete="CASCADE")
+    """None when no account is known (a failed sign-in for an unknown email)."""
+    session_id: int | None = None
+    """The session the request ran in; no foreign key: sessions end, their history stays."""
     kind: str = Field(max_length=40)
+    """The action (`fuzzydice.audit.Action`)."""
+    result: str = Field(default="ok", max_length=16, sa_column_kwargs={"server_default": "ok"})
+    """How it went (`fuzzydice.audit.Result`)."""
     ip: str | None = Field(default=None, max_length=64)
+    user_agent: str | None = Field(default=None, max_length=512)
+    details: str | None = Field(default=None, sa_column=sa.Column(sa.Text(), nullable=True))
+    """Facts as a JSON object (never a secret: `fuzzydice.audit.record` checks the keys and values)."""
     created_at: datetime = Field(sa_column=utc_column(index=True))
     seen_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     """When the user dismissed it (alerts are shown until then)."""

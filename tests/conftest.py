@@ -135,10 +135,9 @@ def make_user(services: Services) -> Callable[..., int]:
 
     def make(email: str | None = None, password: str = STRONG_PASSWORD, name: str = "Ada Lovelace") -> int:
         email = email or f"user{next(counter)}@example.com"
-        result = flows.register(services, name=name, email=email, password=password)
-        assert result.errors == {}, result.errors
-        assert result.user_id is not None
-        return result.user_id
+        outcome = flows.register(services, name=name, email=email, password=password)
+        assert outcome.ok, outcome
+        return outcome.value
 
     return make
 

@@ -5,6 +5,10 @@ Revises: 0007
 """
 from typing import Sequence, Union
 
+import sqlalchemy as sa
+import sqlmodel
+from alembic import op
+
 revision: str = '0008'
 down_revision: Union[str, None] = '0007'
 branch_labels: Union[str, Sequence[str], None] = None
@@ -12,8 +16,25 @@ depends_on: Union[str, Sequence[str], None] = None
 
 
 def upgrade() -> None:
-    pass  # placeholder: filled in by the change that needs it
+    with op.batch_alter_table('audit_events', schema=None) as batch_op:
+        batch_op.alter_column('user_id', existing_type=sa.Integer(), nullable=True)
+        batch_op.add_column(sa.Column('session_id', sa.Integer(), nullable=True))
+        batch_op.add_column(
+            sa.Column('result', sqlmodel.sql.sqltypes.AutoString(length=16), server_default='ok', nullable=False)
+        )
+        batch_op.add_column(sa.Column('user_agent', sqlmodel.sql.sqltypes.AutoString(length=512), nullable=True))
+        batch_op.add_column(sa.Column('details', sa.Text(), nullable=True))
+        batch_op.drop_index(batch_op.f('ix_audit_events_user_id'))
+        batch_op.create_index('ix_audit_events_user_id_created_at', ['user_id', 'created_at'], unique=False)
 
 
 def downgrade() -> None:
-    pass
+    op.execute(sa.text('DELETE FROM audit_events WHERE user_id IS NULL'))  # the old table has no place for them
+    with op.batch_alter_table('audit_events', schema=None) as batch_op:
+        batch_op.drop_index('ix_audit_events_user_id_created_at')
+        batch_op.create_index(batch_op.f('ix_audit_events_user_id'), ['user_id'], unique=False)
+        batch_op.drop_column('details')
+        batch_op.drop_column('user_agent')
+        batch_op.drop_column('result')
+        batch_op.drop_column('session_id')
+        batch_op.alter_column('user_id', existing_type=sa.Integer(), nullable=False)

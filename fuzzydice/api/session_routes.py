@@ -119,7 +119,13 @@ async def logout(request: Request) -> Response:
         # Refuse outright: expiring the cookie here would let any page of the same site
         # sign a user out (and leave the server-side session alive).
         return PlainTextResponse("Sign-out must start from this site.", status_code=403, headers=NO_STORE)
-    await asyncio.to_thread(flows.sign_out, services, session_token_from_cookies(settings, request.cookies))
+    await asyncio.to_thread(
+        flows.sign_out,
+        services,
+        session_token_from_cookies(settings, request.cookies),
+        ip=request.client.host if request.client else None,
+        user_agent=request.headers.get("user-agent"),
+    )
     response = RedirectResponse(page_origin(request, settings) + "/login", status_code=303, headers=NO_STORE)
     response.delete_cookie(session_cookie_name(settings, secure), path="/", secure=secure, httponly=True, samesite="lax")
     return response

@@ -1,48 +1,40 @@
 """Use cases of sign-up, sign-in and sign-out. Page states and the JSON API call these.
 
 Every function here is synchronous and may hash a password: callers on an event
-loop run them with ``asyncio.to_thread``.
+loop run them with ``asyncio.to_thread``. They return `fuzzydice.outcome` results
+(codes, never words) and write their audit entries in the transaction of the change.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import Session, select
 
-from fuzzydice import ratelimit
+from fuzzydice import audit, ratelimit
+from fuzzydice.audit import Action, Origin, Result
 from fuzzydice.auth import identity, sessions, throttle
-from fuzzydice.auth.account_status import DISABLED, may_sign_in
-from fuzzydice.auth.passwords import BUSY, HashingBusy, check_new_password
+from fuzzydice.auth.account_status import may_sign_in
+from fuzzydice.auth.passwords import HashingBusy, check_new_password
 from fuzzydice.auth.sessions import FIRST_FACTOR, SessionInfo
 from fuzzydice.auth.tickets import IssuedTicket, issue_ticket, redeem_ticket
 from fuzzydice.auth.tokens import token_hash
 from fuzzydice.models import AuthSession, User
+from fuzzydice.outcome import Code, Failure, Ok, Outcome, Problem, fail, invalid
 from fuzzydice.services import Services
 
-SIGN_IN_FAILED = "Email or password is incorrect."
-EMAIL_TAKEN = "An account with this email already exists. Sign in instead."
+PASSWORD = {"method": "password"}
+"""The audit details of a password sign-in."""
 
 
-@dataclass
-class RegistrationResult:
-    """The new user's id, or the problems per field."""
+@dataclass(frozen=True)
+class SignedIn:
+    """A first factor proved: who, and whether a second step follows."""
 
-    user_id: int | None = None
-    errors: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass
-class SignInResult:
-    """The user's id on success, else a message safe to show."""
-
-    user_id: int | None = None
-    error: str | None = None
-    retry_after_seconds: int | None = None
+    user_id: int
     has_second_factor: bool = False
 
 
@@ -56,29 +48,54 @@ class ClaimedSession:
     absolute_expires_at: datetime
 
 
+def _field_problems(services: Services, *, name: str, email: str, password: str, phone: str) -> dict[str, Problem]:
+    """Each bad field of a registration: a code, with the checker's words as `message`."""
+    problems: dict[str, Problem] = {}
+    if words := identity.name_problem(name):
+        problems["name"] = Problem("name_invalid", {"message": words})
+    if words := identity.email_problem(email):
+        problems["email"] = Problem("email_invalid", {"message": words})
+    _, words = identity.normalize_phone(phone)
+    if words:
+        problems["phone"] = Problem("phone_invalid", {"message": words})
+    if weak := check_new_password(password, services.settings, context=(name, email, email.split("@")[0])):
+        problems["password"] = Problem("password_weak", {"message": weak.message})
+    return problems
+
+
+def _email_taken() -> Failure:
+    return invalid(email=Problem(Code.EMAIL_TAKEN.value))
+
+
+def _busy(services: Services, now: datetime) -> Failure:
+    return fail(Code.BUSY, retry_at=now + max(services.settings.hash_wait, timedelta(seconds=1)))
+
+
 def register(
-    services: Services, *, name: str, email: str, password: str, phone: str = "", ip: str | None = None
-) -> RegistrationResult:
-    """Create a password account; field errors come back in plain words.
+    services: Services,
+    *,
+    name: str,
+    email: str,
+    password: str,
+    phone: str = "",
+    ip: str | None = None,
+    user_agent: str | None = None,
+) -> Outcome[int]:
+    """Create a password account; `Ok(user_id)`, or a failure with its code.
+
+    Failures: INVALID_INPUT (`fields`: `name_invalid`, `email_invalid`, `phone_invalid`,
+    `password_weak`, each with the checker's `message`; `email_taken`), RATE_LIMITED
+    (`retry_at`), BUSY (`retry_at`: every hashing slot is taken).
 
     Registrations from `ip` are limited (`register_ip_limit`): a refused one costs a
     counter, no hash and no row. `ip=None` is for trusted callers (tests, operator tools).
     """
-    errors: dict[str, str] = {}
-    if problem := identity.name_problem(name):
-        errors["name"] = problem
-    if problem := identity.email_problem(email):
-        errors["email"] = problem
-    phone_e164, phone_problem = identity.normalize_phone(phone)
-    if phone_problem:
-        errors["phone"] = phone_problem
-    if problem := check_new_password(password, services.settings, context=(name, email, email.split("@")[0])):
-        errors["password"] = problem.message
-    if errors:
-        return RegistrationResult(errors=errors)
+    if problems := _field_problems(services, name=name, email=email, password=password, phone=phone):
+        return invalid(**problems)
+    phone_e164, _ = identity.normalize_phone(phone)
     email_norm = identity.normalize_email(email)
     assert email_norm is not None  # checked above
-    settings = services.settings
+    settings, now = services.settings, services.clock.now()
     with services.db() as session:
         if ip is not None and (
             wait := ratelimit.count_request(
@@ -86,20 +103,18 @@ def register(
                 ratelimit.per_ip("register", ip),
                 limit=settings.register_ip_limit,
                 window=settings.register_ip_window,
-                now=services.clock.now(),
+                now=now,
             )
         ):
-            return RegistrationResult(
-                errors={"form": f"Too many new accounts from your network. Try again in {ratelimit.wait_in_words(wait)}."}
-            )
+            return fail(Code.RATE_LIMITED, retry_at=now + wait)
         taken = session.exec(select(User.id).where(User.email_normalized == email_norm)).first() is not None
         session.commit()  # end the read: hashing takes a while, the insert is a transaction of its own
         if taken:
-            return RegistrationResult(errors={"email": EMAIL_TAKEN})
+            return _email_taken()
         try:
             password_hash = services.hasher.hash(password)
         except HashingBusy:
-            return RegistrationResult(errors={"form": BUSY})
+            return _busy(services, now)
         user = User(
             name=name.strip(),
             email=email.strip(),
@@ -107,55 +122,81 @@ def register(
             phone=phone_e164,
             phone_verified=False,
             password_hash=password_hash,
-            created_at=services.clock.now(),
-            last_sign_in_at=services.clock.now(),
+            created_at=now,
+            last_sign_in_at=now,
         )
         session.add(user)
         try:
+            session.flush()
+            audit.record(
+                session, Action.REGISTERED, now=now, user_id=user.id, origin=Origin(ip=ip, user_agent=user_agent),
+                details=PASSWORD,
+            )
             session.commit()
         except IntegrityError:
-            return RegistrationResult(errors={"email": EMAIL_TAKEN})
-        return RegistrationResult(user_id=user.id)
+            session.rollback()
+            return _email_taken()
+        return Ok(user.id)
 
 
-def _too_many(wait: timedelta) -> SignInResult:
-    return SignInResult(
-        error=f"Too many attempts. Try again in {ratelimit.wait_in_words(wait)}.",
-        retry_after_seconds=max(1, math.ceil(wait.total_seconds())),
-    )
+def _throttled(session: Session, email_norm: str, wait: timedelta, now: datetime, origin: Origin) -> Failure:
+    """Refused by the account's throttle: the owner's trail shows it (a cheap indexed lookup, known email or not)."""
+    user_id = session.exec(select(User.id).where(User.email_normalized == email_norm)).first()
+    audit.record(session, Action.SIGN_IN, now=now, user_id=user_id, result=Result.THROTTLED, origin=origin, details=PASSWORD)
+    session.commit()
+    return fail(Code.RATE_LIMITED, retry_at=now + wait)
 
 
-def sign_in_with_password(services: Services, *, email: str, password: str, ip: str) -> SignInResult:
+def sign_in_with_password(
+    services: Services, *, email: str, password: str, ip: str, user_agent: str | None = None
+) -> Outcome[SignedIn]:
     """Check email + password under the first-factor throttle (`fuzzydice.auth.throttle`).
+
+    `Ok(SignedIn)`, or a failure: WRONG_CREDENTIALS, RATE_LIMITED (`retry_at`), BUSY
+    (`retry_at`), ACCOUNT_DISABLED (only to someone who gave the right password).
 
     The attempt is reserved before hashing, so racing requests get no more bcrypt checks
     than the backoff allows; a refused attempt costs no bcrypt. Unknown email and wrong
-    password give the same message after the same work (one bcrypt check). With every
-    hashing slot taken beyond `hash_wait` the answer is "busy" and nothing is counted.
-    The UI runs it on the password pool (`fuzzydice.auth.password_pool`).
+    password give the same answer after the same work (one bcrypt check, one audit entry).
+    With every hashing slot taken beyond `hash_wait` the answer is "busy" and nothing is
+    counted. Requests over the per-IP flood limit leave no audit entry (a flood must not
+    fill the table); the account throttle's refusals do. The UI runs it on the password
+    pool (`fuzzydice.auth.password_pool`).
     """
     settings, now = services.settings, services.clock.now()
+    origin = Origin(ip=ip, user_agent=user_agent)
     email_norm = identity.normalize_email(email) or (email or "").strip().lower()
     key = throttle.account_key(email_norm)
     with services.db() as session:
-        # Early and cheap: a refused request costs a counter, no lookup and no bcrypt.
-        if (wait := throttle.admit(session, ip, now, settings) or throttle.retry_after(session, key, ip, now, settings)):
-            return _too_many(wait)
+        # Early and cheap: a refused request costs a counter (an audit entry when the account's throttle refuses), no bcrypt.
+        if wait := throttle.admit(session, ip, now, settings):
+            return fail(Code.RATE_LIMITED, retry_at=now + wait)
+        if wait := throttle.retry_after(session, key, ip, now, settings):
+            return _throttled(session, email_norm, wait, now, origin)
         try:
             with services.hasher.slot():  # taken before the attempt is reserved: a busy answer counts nothing
                 attempt = throttle.reserve_attempt(session, key, ip, now, settings)
                 if attempt.wait is not None:
-                    return _too_many(attempt.wait)
+                    return _throttled(session, email_norm, attempt.wait, now, origin)
                 found = session.exec(select(User, may_sign_in()).where(User.email_normalized == email_norm)).first()
                 session.commit()  # end the read before hashing; the attempt counts as a failure unless it succeeds
                 user, allowed = found if found is not None else (None, False)
                 password_ok = services.hasher.verify(password or "", user.password_hash if user else None)
         except HashingBusy:
-            return SignInResult(error=BUSY, retry_after_seconds=max(1, math.ceil(settings.hash_wait.total_seconds())))
+            return _busy(services, now)
         if not password_ok or user is None:
-            return SignInResult(error=SIGN_IN_FAILED)
+            audit.record(
+                session, Action.SIGN_IN, now=now, user_id=user.id if user else None, result=Result.FAILED,
+                origin=origin, details=PASSWORD,
+            )
+            session.commit()
+            return fail(Code.WRONG_CREDENTIALS)
         if not allowed:  # the password is right: saying so reveals nothing its owner does not know
-            return SignInResult(error=DISABLED)
+            audit.record(
+                session, Action.SIGN_IN, now=now, user_id=user.id, result=Result.REFUSED, origin=origin, details=PASSWORD
+            )
+            session.commit()
+            return fail(Code.ACCOUNT_DISABLED)
         throttle.record_success(session, key, ip, now, attempt)
         table = User.__table__
         session.execute(
@@ -163,8 +204,9 @@ def sign_in_with_password(services: Services, *, email: str, password: str, ip: 
             .where(table.c.id == user.id)
             .values(previous_sign_in_at=user.last_sign_in_at, last_sign_in_at=now)
         )
+        audit.record(session, Action.SIGN_IN, now=now, user_id=user.id, origin=origin, details=PASSWORD)
         session.commit()
-        return SignInResult(user_id=user.id, has_second_factor=user.second_factor_at is not None)
+        return Ok(SignedIn(user_id=user.id, has_second_factor=user.second_factor_at is not None))
 
 
 def start_session_handoff(
@@ -176,8 +218,14 @@ def start_session_handoff(
     next_path: str,
     tab: str,
     replaces_token: str | None = None,
+    first_factor: str | None = None,
+    second_factor: str | None = None,
 ) -> IssuedTicket:
-    """Issue the one-time ticket the tab (client token `tab`) redeems for its session cookie."""
+    """Issue the one-time ticket the tab (client token `tab`) redeems for its session cookie.
+
+    `first_factor` / `second_factor`: how each step was proved (a promotion keeps the
+    replaced session's first factor when it names none).
+    """
     with services.db() as session:
         return issue_ticket(
             session,
@@ -189,6 +237,8 @@ def start_session_handoff(
             settings=services.settings,
             tab=tab,
             replaces_token=replaces_token,
+            first_factor=first_factor,
+            second_factor=second_factor,
         )
 
 
@@ -205,14 +255,16 @@ def claim_session(
         redeemed = redeem_ticket(session, ticket, bind, tab, now)
         if redeemed is None:
             return None
-        codes_to_show = None
+        codes_to_show, first_factor = None, redeemed.first_factor
         if redeemed.replaces_token_hash:
             table = AuthSession.__table__
-            codes_to_show = session.execute(
+            replaced = session.execute(
                 sa.delete(table)
                 .where(table.c.token_hash == redeemed.replaces_token_hash, table.c.user_id == redeemed.user_id)
-                .returning(table.c.backup_codes_to_show)
-            ).scalar()
+                .returning(table.c.backup_codes_to_show, table.c.first_factor)
+            ).first()
+            if replaced is not None:
+                codes_to_show, first_factor = replaced.backup_codes_to_show, first_factor or replaced.first_factor
         token = sessions.create_session(
             session,
             user_id=redeemed.user_id,
@@ -223,6 +275,8 @@ def claim_session(
             ip=ip,
             user_agent=user_agent,
             backup_codes_to_show=codes_to_show,
+            first_factor=first_factor,
+            second_factor=redeemed.second_factor,
         )
         session.commit()
         row = session.exec(select(AuthSession).where(AuthSession.token_hash == token_hash(token))).one()
@@ -246,21 +300,46 @@ def pending_session_expired(services: Services, token: str | None) -> bool:
         return sessions.expired_before_second_step(session, token, services.clock.now())
 
 
-def sign_out(services: Services, token: str | None, *, tab: str | None = None) -> bool:
-    """End the session of `token` at once (and the unsigned wallet challenges of `tab`); True if there was one."""
+def sign_out(
+    services: Services,
+    token: str | None,
+    *,
+    tab: str | None = None,
+    ip: str | None = None,
+    user_agent: str | None = None,
+) -> bool:
+    """End the session of `token` at once (and the unsigned wallet challenges of `tab`); True if there was one.
+
+    The session's end and its SIGN_OUT entry commit together.
+    """
     from fuzzydice.wallet.challenges import forget_tab_challenges
 
     if tab:
         forget_tab_challenges(services, tab)
+    if not token:
+        return False
+    table = AuthSession.__table__
     with services.db() as session:
-        return sessions.revoke_session(session, token)
+        ended = session.execute(
+            sa.delete(table).where(table.c.token_hash == token_hash(token)).returning(table.c.id, table.c.user_id)
+        ).first()
+        if ended is None:
+            return False
+        audit.record(
+            session,
+            Action.SIGN_OUT,
+            now=services.clock.now(),
+            user_id=ended.user_id,
+            origin=Origin(session_id=ended.id, ip=ip, user_agent=user_agent),
+        )
+        session.commit()
+        return True
 
 
 __all__ = [
     "FIRST_FACTOR",
     "ClaimedSession",
-    "RegistrationResult",
-    "SignInResult",
+    "SignedIn",
     "claim_session",
     "current_session",
     "register",

@@ -99,7 +99,12 @@ class SessionState(rx.State):
     async def sign_out(self):
         """End this browser's session everywhere at once, then expire the cookie."""
         await asyncio.to_thread(
-            flows.sign_out, get_services(), self._session_token(), tab=self.router.session.client_token
+            flows.sign_out,
+            get_services(),
+            self._session_token(),
+            tab=self.router.session.client_token,
+            ip=self.router.session.client_ip,
+            user_agent=self.router.headers.user_agent,
         )
         self._wipe()
         return rx.call_script(browser_scripts.logout_script(self._api_base()))

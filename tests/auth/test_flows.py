@@ -13,8 +13,10 @@ from fuzzydice.auth.sessions import FIRST_FACTOR, FULL
 from fuzzydice.auth.tokens import token_hash
 from fuzzydice.clock import FixedClock
 from fuzzydice.models import AuthSession, SignInThrottle, User
+from fuzzydice.outcome import Code, Failure, Ok, Problem
 from fuzzydice.services import Services
 from tests.conftest import TEST_TAB, STRONG_PASSWORD
+from tests.first_factor import is_wrong, user_of, wait_of
 
 EMAIL = "ada@example.com"
 IP = "203.0.113.10"
@@ -31,8 +33,13 @@ def ada(make_user: Callable[..., int]) -> int:
     return make_user(EMAIL)
 
 
-def sign_in(services: Services, password: str, email: str = EMAIL, ip: str = IP) -> flows.SignInResult:
+def sign_in(services: Services, password: str, email: str = EMAIL, ip: str = IP):
     return flows.sign_in_with_password(services, email=email, password=password, ip=ip)
+
+
+def refused_for(result, clock: FixedClock) -> int | None:
+    """Seconds to wait when the throttle refused (RATE_LIMITED); None otherwise."""
+    return wait_of(result, clock.now()) if not result.ok and result.code == Code.RATE_LIMITED else None
 
 
 # --- registration -----------------------------------------------------------
@@ -49,20 +56,26 @@ def test_register_stores_only_a_peppered_hash(services: Services, ada: int) -> N
 
 def test_register_refuses_a_taken_email_in_any_case(services: Services, ada: int) -> None:
     result = flows.register(services, name="Other", email="ADA@Example.com", password=STRONG_PASSWORD)
-    assert result.user_id is None
-    assert result.errors == {"email": flows.EMAIL_TAKEN}
+    assert result == Failure(Code.INVALID_INPUT, fields={"email": Problem("email_taken")})
 
 
 def test_register_reports_every_field(services: Services) -> None:
     result = flows.register(services, name=" ", email="not-an-email", password="short", phone="12345")
-    assert set(result.errors) == {"name", "email", "password", "phone"}
+    assert result.code == Code.INVALID_INPUT
+    assert {name: problem.code for name, problem in result.fields.items()} == {
+        "name": "name_invalid",
+        "email": "email_invalid",
+        "password": "password_weak",
+        "phone": "phone_invalid",
+    }
+    assert result.fields["password"].params["message"] == "Use at least 8 characters."  # the checker's own words
     with services.db() as session:
         assert session.exec(select(User)).all() == []
 
 
 def test_register_refuses_a_password_built_on_the_email(services: Services) -> None:
     result = flows.register(services, name="Q", email="zanzibarquokka@example.com", password="zanzibarquokka1")
-    assert "password" in result.errors
+    assert not result.ok and result.fields["password"].code == "password_weak"
 
 
 # --- sign-in and enumeration -------------------------------------------------
@@ -70,14 +83,14 @@ def test_register_refuses_a_password_built_on_the_email(services: Services) -> N
 
 def test_correct_password_signs_in(services: Services, ada: int, clock: FixedClock, checkpw_calls) -> None:
     result = sign_in(services, STRONG_PASSWORD)
-    assert result.user_id == ada and result.error is None
+    assert result == Ok(flows.SignedIn(user_id=ada, has_second_factor=False))
     assert len(checkpw_calls) == 1
     with services.db() as session:
         assert session.get(User, ada).last_sign_in_at == clock.now()
 
 
 def test_email_is_matched_case_insensitively(services: Services, ada: int) -> None:
-    assert sign_in(services, STRONG_PASSWORD, email="  ADA@example.COM ").user_id == ada
+    assert user_of(sign_in(services, STRONG_PASSWORD, email="  ADA@example.COM ")) == ada
 
 
 def test_unknown_email_and_wrong_password_look_the_same(services: Services, ada: int, checkpw_calls) -> None:
@@ -90,14 +103,12 @@ def test_unknown_email_and_wrong_password_look_the_same(services: Services, ada:
     assert len(checkpw_calls) == 1  # exactly one bcrypt check for an unknown user too
     assert checkpw_calls[0].decode() == services.hasher.dummy_hash().split("$", 2)[2]
 
-    assert wrong.user_id is None and unknown.user_id is None
-    assert wrong.error == unknown.error == flows.SIGN_IN_FAILED
-    assert wrong.retry_after_seconds is None and unknown.retry_after_seconds is None
+    assert wrong == unknown == Failure(Code.WRONG_CREDENTIALS)  # no retry_at either
 
 
 def test_malformed_email_is_a_plain_failure(services: Services, checkpw_calls) -> None:
     result = sign_in(services, "whatever123", email="not an email")
-    assert result.error == flows.SIGN_IN_FAILED
+    assert is_wrong(result)
     assert len(checkpw_calls) == 1
 
 
@@ -106,7 +117,7 @@ def test_malformed_email_is_a_plain_failure(services: Services, checkpw_calls) -
 
 def fail(services: Services, times: int, *, email: str = EMAIL, ip: str = IP) -> None:
     for _ in range(times):
-        assert sign_in(services, "wrong password!", email=email, ip=ip).error == flows.SIGN_IN_FAILED
+        assert is_wrong(sign_in(services, "wrong password!", email=email, ip=ip))
 
 
 def test_fourth_attempt_within_a_second_is_refused_without_bcrypt(
@@ -116,12 +127,10 @@ def test_fourth_attempt_within_a_second_is_refused_without_bcrypt(
     checkpw_calls.clear()
     clock.advance(0.5)
     blocked = sign_in(services, STRONG_PASSWORD)
-    assert blocked.user_id is None
-    assert blocked.error.startswith("Too many attempts")
-    assert blocked.retry_after_seconds == 1
+    assert blocked == Failure(Code.RATE_LIMITED, retry_at=clock.now() + timedelta(seconds=0.5))
     assert checkpw_calls == []  # no bcrypt while blocked
     clock.advance(0.5)
-    assert sign_in(services, STRONG_PASSWORD).user_id == ada
+    assert user_of(sign_in(services, STRONG_PASSWORD)) == ada
     assert len(checkpw_calls) == 1
 
 
@@ -129,33 +138,33 @@ def test_backoff_doubles_with_each_failure(services: Services, ada: int, clock: 
     fail(services, 3)
     for expected in (1, 2, 4, 8, 16, 32, 60, 60):
         blocked = sign_in(services, STRONG_PASSWORD)
-        assert blocked.retry_after_seconds == expected
+        assert refused_for(blocked, clock) == expected
         clock.advance(expected)
         fail(services, 1)
 
 
-def test_backoff_is_per_ip(services: Services, ada: int) -> None:
+def test_backoff_is_per_ip(services: Services, ada: int, clock: FixedClock) -> None:
     fail(services, 3)
-    assert sign_in(services, STRONG_PASSWORD).error.startswith("Too many attempts")
-    assert sign_in(services, STRONG_PASSWORD, ip=OTHER_IP).user_id == ada
+    assert refused_for(sign_in(services, STRONG_PASSWORD), clock)
+    assert user_of(sign_in(services, STRONG_PASSWORD, ip=OTHER_IP)) == ada
 
 
 def test_blocked_attempts_do_not_extend_the_backoff(services: Services, ada: int, clock: FixedClock) -> None:
     fail(services, 3)
     for _ in range(5):
-        assert sign_in(services, "wrong password!").retry_after_seconds == 1
+        assert refused_for(sign_in(services, "wrong password!"), clock) == 1
     clock.advance(1)
-    assert sign_in(services, STRONG_PASSWORD).user_id == ada
+    assert user_of(sign_in(services, STRONG_PASSWORD)) == ada
 
 
 def test_success_resets_the_counter(services: Services, ada: int, clock: FixedClock) -> None:
     fail(services, 3)
     clock.advance(1)
-    assert sign_in(services, STRONG_PASSWORD).user_id == ada
+    assert user_of(sign_in(services, STRONG_PASSWORD)) == ada
     # Three free failures again, not a 2 s backoff after the next one.
     fail(services, 2)
-    assert sign_in(services, "wrong password!").retry_after_seconds is None
-    assert sign_in(services, STRONG_PASSWORD).error.startswith("Too many attempts")
+    assert is_wrong(sign_in(services, "wrong password!"))
+    assert refused_for(sign_in(services, STRONG_PASSWORD), clock)
     with services.db() as session:
         failures = session.exec(select(SignInThrottle.failures).where(SignInThrottle.ip == IP)).one()
     assert failures == 3
@@ -166,7 +175,7 @@ def test_unknown_emails_are_throttled_the_same(services: Services, ada: int, clo
         fail(services, 3, email=email)
         checkpw_calls.clear()
         blocked = sign_in(services, "wrong password!", email=email)
-        assert blocked.error.startswith("Too many attempts") and blocked.retry_after_seconds == 1
+        assert refused_for(blocked, clock) == 1
         assert checkpw_calls == []
 
 
@@ -178,12 +187,12 @@ def test_failures_never_lock_the_account(services: Services, ada: int, clock: Fi
     failures = 0
     while failures < 150:  # a patient guesser: waits whenever told to
         result = sign_in(services, "wrong password!")
-        if result.retry_after_seconds:
-            clock.advance(result.retry_after_seconds)
+        if wait := refused_for(result, clock):
+            clock.advance(wait)
         else:
             failures += 1
     clock.advance(services.settings.account_backoff_max)  # from a new address: at most the account-wide cap later
-    assert sign_in(services, STRONG_PASSWORD, ip=OTHER_IP).user_id == ada
+    assert user_of(sign_in(services, STRONG_PASSWORD, ip=OTHER_IP)) == ada
 
 
 # --- session hand-off -----------------------------------------------------------

@@ -14,6 +14,7 @@ import asyncio
 import os
 import threading
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -23,12 +24,13 @@ from eth_account.messages import encode_defunct
 
 from fuzzydice.auth import flows
 from fuzzydice.auth.password_pool import PasswordPool, PoolBusy, run_password_flow
-from fuzzydice.auth.passwords import BUSY
 from fuzzydice.clock import FixedClock
 from fuzzydice.models import SignInThrottle, SiweChallenge, User
+from fuzzydice.outcome import Code, Failure
 from fuzzydice.services import Services, build_services
 from fuzzydice.wallet import flows as wallet_flows
 from tests.conftest import STRONG_PASSWORD, full_session, make_settings, run_in_parallel
+from tests.first_factor import is_wrong, user_of
 
 FLOODER = "203.0.113.77"
 ORIGIN = "http://127.0.0.1:3000"
@@ -53,15 +55,16 @@ def test_120_parallel_unknown_email_sign_ins_get_at_most_the_per_ip_limit_of_bcr
     assert limit == 30
     emails = iter(f"nobody{n}@example.com" for n in range(120))
 
-    def flood() -> flows.SignInResult:
+    def flood():
         return flows.sign_in_with_password(services, email=next(emails), password="whatever123", ip=FLOODER)
 
     results = run_in_parallel(flood, workers=120)
     assert len(checkpw_calls) == limit
-    assert sum(r.error == flows.SIGN_IN_FAILED for r in results) == limit
-    refused = [r for r in results if r.error != flows.SIGN_IN_FAILED]
+    assert sum(is_wrong(r) for r in results) == limit
+    refused = [r for r in results if not is_wrong(r)]
     assert len(refused) == 90
-    assert all(r.error.startswith("Too many attempts") and 0 < r.retry_after_seconds <= 60 for r in refused)
+    now = services.clock.now()
+    assert all(r.code == Code.RATE_LIMITED and now < r.retry_at <= now + timedelta(seconds=60) for r in refused)
 
 
 def test_rotating_through_one_ipv6_subscribers_addresses_does_not_escape_the_limit(
@@ -74,7 +77,7 @@ def test_rotating_through_one_ipv6_subscribers_addresses_does_not_escape_the_lim
         for n in range(40)
     ]
     assert len(checkpw_calls) == services.settings.sign_in_ip_limit == 30
-    assert all(r.retry_after_seconds for r in results[30:])
+    assert all(r.code == Code.RATE_LIMITED for r in results[30:])
 
 
 def test_a_sign_in_from_another_address_is_not_refused_by_the_flood(
@@ -84,7 +87,7 @@ def test_a_sign_in_from_another_address_is_not_refused_by_the_flood(
     for n in range(services.settings.sign_in_ip_limit + 5):
         flows.sign_in_with_password(services, email=f"nobody{n}@example.com", password="x" * 9, ip=FLOODER)
     ok = flows.sign_in_with_password(services, email="ada@example.com", password=STRONG_PASSWORD, ip="192.0.2.1")
-    assert ok.user_id == user_id
+    assert user_of(ok) == user_id
 
 
 def test_registrations_per_ip_are_limited_and_refused_ones_cost_no_hash(
@@ -103,15 +106,15 @@ def test_registrations_per_ip_are_limited_and_refused_ones_cost_no_hash(
         flows.register(services, name="Bot", email=f"bot{n}@example.com", password=STRONG_PASSWORD, ip=FLOODER)
         for n in range(limit + 5)
     ]
-    assert [r.user_id is not None for r in results] == [True] * limit + [False] * 5
-    assert all(r.errors["form"].startswith("Too many new accounts from your network") for r in results[limit:])
+    assert [r.ok for r in results] == [True] * limit + [False] * 5
+    assert all(r.code == Code.RATE_LIMITED and r.retry_at > clock.now() for r in results[limit:])
     assert len(hashes) == limit  # the refused ones hashed nothing
     with services.db() as session:
         assert session.execute(sa.select(sa.func.count()).select_from(User)).scalar_one() == limit
     # Another address may register; after the window this one may again.
-    assert flows.register(services, name="Ada", email="ada@example.com", password=STRONG_PASSWORD, ip="192.0.2.1").user_id
+    assert flows.register(services, name="Ada", email="ada@example.com", password=STRONG_PASSWORD, ip="192.0.2.1").ok
     clock.advance(services.settings.register_ip_window)
-    assert flows.register(services, name="Bo", email="bo@example.com", password=STRONG_PASSWORD, ip=FLOODER).user_id
+    assert flows.register(services, name="Bo", email="bo@example.com", password=STRONG_PASSWORD, ip=FLOODER).ok
 
 
 def test_500_challenge_requests_from_one_ip_create_at_most_the_limit_of_rows(services: Services) -> None:
@@ -164,7 +167,7 @@ def test_a_session_lookup_completes_while_password_flows_saturate_hashing(
     from fuzzydice.auth import passwords
 
     services = patient_hashing
-    user_id = flows.register(services, name="Ada", email="ada@example.com", password=STRONG_PASSWORD).user_id
+    user_id = flows.register(services, name="Ada", email="ada@example.com", password=STRONG_PASSWORD).value
     token = full_session(services, user_id)
     slots = services.settings.hash_concurrency or os.cpu_count()
     inside: list[int] = []
@@ -214,7 +217,7 @@ def test_with_every_hashing_slot_taken_password_flows_answer_busy_at_once_and_co
     tmp_path: Path, db_url: str, clock: FixedClock, checkpw_calls: list[bytes]
 ) -> None:
     services = build_services(make_settings(tmp_path, db_url, hash_concurrency=1, hash_wait=0), clock)
-    assert flows.register(services, name="Ada", email="ada@example.com", password=STRONG_PASSWORD).user_id
+    assert flows.register(services, name="Ada", email="ada@example.com", password=STRONG_PASSWORD).ok
     services.hasher.dummy_hash()
     holding, release = threading.Event(), threading.Event()
 
@@ -232,12 +235,12 @@ def test_with_every_hashing_slot_taken_password_flows_answer_busy_at_once_and_co
     finally:
         release.set()
         holder.join(timeout=30)
-    assert busy.user_id is None and busy.error == BUSY and busy.retry_after_seconds >= 1
-    assert registration.errors == {"form": BUSY}
+    assert busy.code == registration.code == Code.BUSY
+    assert busy.retry_at >= clock.now() + timedelta(seconds=1)
     assert checkpw_calls == []
     with services.db() as session:
         assert session.execute(sa.select(sa.func.count()).select_from(SignInThrottle)).scalar_one() == 0  # not counted
-    assert flows.sign_in_with_password(services, email="ada@example.com", password=STRONG_PASSWORD, ip=FLOODER).user_id
+    assert flows.sign_in_with_password(services, email="ada@example.com", password=STRONG_PASSWORD, ip=FLOODER).ok
     services.engine.dispose()
 
 
@@ -266,11 +269,11 @@ def test_a_full_pool_gives_the_flows_own_busy_answer(monkeypatch, settings) -> N
     async def scenario():
         running = asyncio.create_task(run_password_flow(settings, release.wait, 60))
         await asyncio.sleep(0)
-        answer = await run_password_flow(settings, lambda: "ran", when_busy=flows.SignInResult(error=BUSY))
+        answer = await run_password_flow(settings, lambda: "ran", when_busy=Failure(Code.BUSY))
         with pytest.raises(PoolBusy):  # without a busy answer the caller hears it as an exception
             await run_password_flow(settings, lambda: "ran")
         release.set()
         await running
         return answer
 
-    assert asyncio.run(scenario()) == flows.SignInResult(error=BUSY)
+    assert asyncio.run(scenario()) == Failure(Code.BUSY)

@@ -20,9 +20,11 @@ from fuzzydice.auth import flows
 from fuzzydice.auth.account_status import DISABLED
 from fuzzydice.clock import FixedClock
 from fuzzydice.models import AuthSession, User
+from fuzzydice.outcome import Code, Failure
 from fuzzydice.services import Services
 from fuzzydice.wallet import flows as wallet_flows
 from tests.conftest import STRONG_PASSWORD, full_session
+from tests.first_factor import user_of
 
 EMAIL = "ada@example.com"
 IP = "203.0.113.10"
@@ -51,13 +53,13 @@ def test_a_disabled_account_cannot_sign_in_by_password(services: Services, ada: 
     assert operator(services, "disable", "ADA@example.com") == 0
     assert "disabled" in capsys.readouterr().out
     right = flows.sign_in_with_password(services, email=EMAIL, password=STRONG_PASSWORD, ip=IP)
-    assert right.user_id is None and right.error == DISABLED
+    assert right == Failure(Code.ACCOUNT_DISABLED)
     wrong = flows.sign_in_with_password(services, email=EMAIL, password="not the password", ip=IP)
     unknown = flows.sign_in_with_password(services, email="nobody@example.com", password="not the password", ip=IP)
-    assert wrong.error == unknown.error == flows.SIGN_IN_FAILED  # a wrong password learns nothing
+    assert wrong == unknown == Failure(Code.WRONG_CREDENTIALS)  # a wrong password learns nothing
 
     assert operator(services, "enable", EMAIL) == 0
-    assert flows.sign_in_with_password(services, email=EMAIL, password=STRONG_PASSWORD, ip=IP).user_id == ada
+    assert user_of(flows.sign_in_with_password(services, email=EMAIL, password=STRONG_PASSWORD, ip=IP)) == ada
 
 
 def test_a_disabled_wallet_account_cannot_sign_in(services: Services) -> None:

@@ -55,8 +55,8 @@ def test_a_same_site_page_cannot_sign_the_victim_in_to_the_attackers_account(
 ) -> None:
     services = get_services()
     registered = flows.register(services, name="Mallory", email=unique_email(), password=STRONG_PASSWORD)
-    assert registered.user_id is not None
-    mallory = registered.user_id
+    assert registered.ok, registered
+    mallory = registered.value
     # The attacker earned a full ticket in their own browser and tab; the victim's browser is to redeem it.
     ticket = flows.start_session_handoff(
         services, user_id=mallory, factor_level=FULL, remember=True, next_path="/user/home", tab="mallory-tab"

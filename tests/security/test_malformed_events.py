@@ -89,7 +89,7 @@ def password_account(app_harness) -> Account:
 
     email = f"malformed-{uuid.uuid4().hex[:10]}@example.com"
     result = flows.register(get_services(), name="Mal Formed", email=email, password=PASSWORD)
-    assert result.user_id is not None, result.errors
+    assert result.ok, result
     return Account(email=email)
 
 

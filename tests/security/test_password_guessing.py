@@ -16,8 +16,11 @@ import pytest
 
 from fuzzydice.auth import flows
 from fuzzydice.clock import FixedClock
+from fuzzydice.outcome import Code
 from fuzzydice.services import Services, build_services
+from fuzzydice.ui.messages import say
 from tests.conftest import STRONG_PASSWORD, make_settings, run_in_parallel
+from tests.first_factor import is_wrong, user_of, wait_of
 
 EMAIL = "owner@example.com"
 ATTACKER = "203.0.113.66"
@@ -29,11 +32,11 @@ ATTACKERS = [f"198.51.100.{n}" for n in range(1, 31)]  # 30 addresses
 def owner(make_user: Callable[..., int], services: Services) -> int:
     user_id = make_user(EMAIL)
     services.hasher.dummy_hash()  # pre-computed: only checks are counted
-    assert sign_in(services, STRONG_PASSWORD, HOME).user_id == user_id  # HOME becomes a known source
+    assert user_of(sign_in(services, STRONG_PASSWORD, HOME)) == user_id  # HOME becomes a known source
     return user_id
 
 
-def sign_in(services: Services, password: str, ip: str, email: str = EMAIL) -> flows.SignInResult:
+def sign_in(services: Services, password: str, ip: str, email: str = EMAIL):
     return flows.sign_in_with_password(services, email=email, password=password, ip=ip)
 
 
@@ -43,10 +46,10 @@ def guess_until(services: Services, clock: FixedClock, failures: int, ips: list[
     while checked < failures:
         result = sign_in(services, f"guess number {checked}", ips[turn % len(ips)])
         turn += 1
-        if result.retry_after_seconds:
-            clock.advance(result.retry_after_seconds)
+        if wait := wait_of(result, clock.now()):
+            clock.advance(wait)
             continue
-        assert result.error == flows.SIGN_IN_FAILED
+        assert is_wrong(result)
         checked += 1
 
 
@@ -65,30 +68,30 @@ def test_parallel_wrong_passwords_get_exactly_the_allowed_bcrypt_checks(
     unlimited_flood: Services, clock: FixedClock, checkpw_calls: list[bytes]
 ) -> None:
     services = unlimited_flood
-    assert flows.register(services, name="Owner", email=EMAIL, password=STRONG_PASSWORD).user_id
+    assert flows.register(services, name="Owner", email=EMAIL, password=STRONG_PASSWORD).ok
     services.hasher.dummy_hash()
     settings = services.settings
     # Policy: 3 failures in quick succession are free; the third earns 1 s, the next 2 s.
     assert settings.backoff_free_failures == 3 and settings.backoff_initial == timedelta(seconds=1)
 
-    def attack() -> flows.SignInResult:
+    def attack():
         return sign_in(services, "not the password", ATTACKER)
 
     results = run_in_parallel(attack, workers=50)
     assert len(checkpw_calls) == 3
-    assert sum(r.error == flows.SIGN_IN_FAILED for r in results) == 3
-    refused = [r for r in results if r.error != flows.SIGN_IN_FAILED]
-    assert len(refused) == 47 and all(r.retry_after_seconds == 1 for r in refused)
+    assert sum(is_wrong(r) for r in results) == 3
+    refused = [r for r in results if not is_wrong(r)]
+    assert len(refused) == 47 and all(r.code == Code.RATE_LIMITED and wait_of(r, clock.now()) == 1 for r in refused)
 
     clock.advance(1)  # past the backoff: exactly one more guess is checked, and it earns 2 s
     checkpw_calls.clear()
     results = run_in_parallel(attack, workers=50)
     assert len(checkpw_calls) == 1
-    assert sorted(r.retry_after_seconds or 0 for r in results) == [0] + [2] * 49
+    assert sorted(wait_of(r, clock.now()) or 0 for r in results) == [0] + [2] * 49
 
     clock.advance(2)
     checkpw_calls.clear()
-    assert sign_in(services, STRONG_PASSWORD, ATTACKER).user_id is not None  # the right password still works
+    assert sign_in(services, STRONG_PASSWORD, ATTACKER).ok  # the right password still works
     assert len(checkpw_calls) == 1
 
 
@@ -102,16 +105,16 @@ def test_200_failures_never_stop_the_owner(services: Services, clock: FixedClock
     from a new one after at most the cap."""
     guess_until(services, clock, 200, ips)
     result = sign_in(services, STRONG_PASSWORD, HOME)
-    assert result.user_id == owner, result.error
+    assert user_of(result) == owner, result
 
     cap = services.settings.account_backoff_max
     assert cap == timedelta(seconds=60)
     result = sign_in(services, STRONG_PASSWORD, "100.64.0.1")  # a hotel, a phone network: new to this account
-    if result.user_id is None:
-        assert 0 < result.retry_after_seconds <= cap.total_seconds()
-        clock.advance(result.retry_after_seconds)
+    if not result.ok:
+        assert 0 < wait_of(result, clock.now()) <= cap.total_seconds()
+        clock.advance(wait_of(result, clock.now()))
         result = sign_in(services, STRONG_PASSWORD, "100.64.0.1")
-    assert result.user_id == owner
+    assert user_of(result) == owner
 
 
 def attack_for_an_hour(services: Services, clock: FixedClock, ips: list[str]) -> None:
@@ -127,7 +130,7 @@ def attack_for_an_hour(services: Services, clock: FixedClock, ips: list[str]) ->
             clock.advance(next_try[ip] - clock.now())
         result = sign_in(services, f"guess {guesses}", ip)
         guesses += 1
-        next_try[ip] = clock.now() + timedelta(seconds=result.retry_after_seconds or 0)
+        next_try[ip] = clock.now() + timedelta(seconds=wait_of(result, clock.now()) or 0)
 
 
 @pytest.mark.slow
@@ -143,7 +146,7 @@ def test_the_account_wide_backoff_slows_a_30_address_attack(
     checkpw_calls.clear()
     attack_for_an_hour(services, clock, ATTACKERS)
     assert len(checkpw_calls) == 74
-    assert sign_in(services, STRONG_PASSWORD, HOME).user_id == owner  # the owner, at home, is not slowed
+    assert user_of(sign_in(services, STRONG_PASSWORD, HOME)) == owner  # the owner, at home, is not slowed
 
 
 def test_spraying_one_password_across_100_accounts_is_cut_off_per_address(
@@ -161,8 +164,9 @@ def test_spraying_one_password_across_100_accounts_is_cut_off_per_address(
         results.append(sign_in(services, "Summer2026!", ATTACKER, email=email))
         clock.advance(2)
     assert len(checkpw_calls) == limit
-    assert all(r.error == flows.SIGN_IN_FAILED for r in results[:limit])
-    assert all(r.error.startswith("Too many attempts") and r.retry_after_seconds > 0 for r in results[limit:])
-    assert results[limit].error.endswith(" minutes.")  # until the hour's window ends, said in minutes
+    assert all(is_wrong(r) for r in results[:limit])
+    assert all(r.code == Code.RATE_LIMITED and r.retry_at > clock.now() for r in results[limit:])
+    words = say(results[-1], services.settings, now=clock.now())
+    assert words.startswith("Too many attempts") and words.endswith(" minutes.")  # the hour's window ends in minutes
     # Another address is not affected, and the owners are not slowed.
-    assert sign_in(services, STRONG_PASSWORD, "192.0.2.99", email=emails[-1]).user_id is not None
+    assert sign_in(services, STRONG_PASSWORD, "192.0.2.99", email=emails[-1]).ok

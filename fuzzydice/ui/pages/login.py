@@ -6,13 +6,14 @@ import reflex as rx
 
 from fuzzydice.auth import flows
 from fuzzydice.auth.password_pool import run_password_flow
-from fuzzydice.auth.passwords import BUSY
 from fuzzydice.auth.sessions import FIRST_FACTOR
+from fuzzydice.outcome import Code, Failure
 from fuzzydice.services import get_services
 from fuzzydice.ui import routes
 from fuzzydice.ui.auth_form import AuthFormMixin
 from fuzzydice.ui.components import form_error, labelled_input, page_card, password_input, submit_button
 from fuzzydice.ui.event_payloads import text_field
+from fuzzydice.ui.messages import say
 from fuzzydice.ui.page_spec import Page
 from fuzzydice.ui.session_state import SessionState
 from fuzzydice.ui.wallet_signin import WalletSignInState, wallet_panel
@@ -39,25 +40,27 @@ class LoginState(AuthFormMixin, rx.State):
         self.busy, self.error = True, ""
         yield
         services = get_services()
-        result = await run_password_flow(
+        outcome = await run_password_flow(
             services.settings,
             flows.sign_in_with_password,
             services,
             email=text_field(form, "email"),
             password=text_field(form, "password"),
             ip=self.router.session.client_ip or "unknown",
-            when_busy=flows.SignInResult(error=BUSY),
+            user_agent=self.router.headers.user_agent,
+            when_busy=Failure(Code.BUSY),
         )
-        if result.user_id is None:
-            self.busy, self.error = False, result.error or flows.SIGN_IN_FAILED
+        if not outcome.ok:
+            self.busy, self.error = False, say(outcome, services.settings, now=services.clock.now())
             return
+        signed_in = outcome.value
         session = await self.get_state(SessionState)
         yield await session._begin_session(
-            user_id=result.user_id,
+            user_id=signed_in.user_id,
             factor_level=FIRST_FACTOR,
             remember=bool(form.get("remember")),
             next_path=routes.second_step_after_password(
-                result.has_second_factor, self.router.url.query_parameters.get("next")
+                signed_in.has_second_factor, self.router.url.query_parameters.get("next")
             ),
         )
 

@@ -6,13 +6,14 @@ import reflex as rx
 
 from fuzzydice.auth import flows
 from fuzzydice.auth.password_pool import run_password_flow
-from fuzzydice.auth.passwords import BUSY
 from fuzzydice.auth.sessions import FIRST_FACTOR
+from fuzzydice.outcome import Code, Failure
 from fuzzydice.services import get_services
 from fuzzydice.ui import routes
 from fuzzydice.ui.auth_form import AuthFormMixin
 from fuzzydice.ui.components import form_error, labelled_input, page_card, password_input, submit_button
 from fuzzydice.ui.event_payloads import text_field
+from fuzzydice.ui.messages import field_messages, say
 from fuzzydice.ui.page_spec import Page
 from fuzzydice.ui.session_state import SessionState
 
@@ -35,7 +36,7 @@ class RegisterState(AuthFormMixin, rx.State):
         self.name_error = self.email_error = self.password_error = self.phone_error = self.error = ""
         yield
         services = get_services()
-        result = await run_password_flow(
+        outcome = await run_password_flow(
             services.settings,
             flows.register,
             services,
@@ -44,19 +45,21 @@ class RegisterState(AuthFormMixin, rx.State):
             password=text_field(form, "password"),
             phone=text_field(form, "phone"),
             ip=self.router.session.client_ip or "unknown",
-            when_busy=flows.RegistrationResult(errors={"form": BUSY}),
+            user_agent=self.router.headers.user_agent,
+            when_busy=Failure(Code.BUSY),
         )
-        if result.user_id is None:
+        if not outcome.ok:
             self.busy = False
-            self.name_error = result.errors.get("name", "")
-            self.email_error = result.errors.get("email", "")
-            self.password_error = result.errors.get("password", "")
-            self.phone_error = result.errors.get("phone", "")
-            self.error = result.errors.get("form") or "Please correct the fields marked below."
+            errors = field_messages(outcome)
+            self.name_error = errors.get("name", "")
+            self.email_error = errors.get("email", "")
+            self.password_error = errors.get("password", "")
+            self.phone_error = errors.get("phone", "")
+            self.error = say(outcome, services.settings, now=services.clock.now())
             return
         session = await self.get_state(SessionState)
         yield await session._begin_session(
-            user_id=result.user_id, factor_level=FIRST_FACTOR, remember=False, next_path=routes.SCAN
+            user_id=outcome.value, factor_level=FIRST_FACTOR, remember=False, next_path=routes.SCAN
         )
 
 
