@@ -36,25 +36,43 @@ def utc_column(*, nullable: bool = False, index: bool = False) -> sa.Column:
 
 
 class User(SQLModel, table=True):
-    """A person who signs in (password identity now; wallet identity later)."""
+    """A person who signs in; the ways in (email + password, wallets) are rows of `identities`."""
 
     __tablename__ = "users"
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200)
-    email: str | None = Field(default=None, max_length=320)
-    email_normalized: str | None = Field(default=None, max_length=320, unique=True, index=True)
-    wallet_address: str | None = Field(default=None, max_length=42, unique=True, index=True)
-    """EIP-55 address of the wallet identity, if any."""
     phone: str | None = Field(default=None, max_length=32)
     phone_verified: bool = False
-    password_hash: str | None = Field(default=None, max_length=200)
     created_at: datetime = Field(sa_column=utc_column())
     last_sign_in_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     previous_sign_in_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     disabled_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     """Set by an operator (`python -m fuzzydice.admin disable`): the account cannot sign in and its sessions stop."""
     second_factor_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+
+
+class Identity(SQLModel, table=True):
+    """One way to sign in to an account: its email + password, or one of its wallets (`fuzzydice.auth.identity_rows`).
+
+    `identifier` is what sign-in looks the account up by: the normalized email (kind
+    `password`) or the EIP-55 address (kind `wallet`); one account per identifier.
+    An account holds at most one password identity and any number of wallets.
+    """
+
+    __tablename__ = "identities"
+    __table_args__ = (sa.UniqueConstraint("kind", "identifier", name="uq_identity_kind_identifier"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True, ondelete="CASCADE")
+    kind: str = Field(max_length=16)
+    """`password` or `wallet`."""
+    identifier: str = Field(max_length=320)
+    email: str | None = Field(default=None, max_length=320)
+    """The email as typed (password identities)."""
+    password_hash: str | None = Field(default=None, max_length=200)
+    created_at: datetime = Field(sa_column=utc_column())
+    last_used_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
 
 
 class AuthSession(SQLModel, table=True):

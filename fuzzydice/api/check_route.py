@@ -15,7 +15,8 @@ from fastapi.responses import JSONResponse
 from sqlmodel import select
 
 from fuzzydice import ratelimit
-from fuzzydice.models import User
+from fuzzydice.auth import identity_rows
+from fuzzydice.models import Identity, User
 from fuzzydice.services import Services, get_services
 from fuzzydice.wallet.addresses import AddressError, checksum_address
 
@@ -30,7 +31,9 @@ def _lookup(services: Services, address: str, ip: str) -> dict | None:
             session, f"check:{ip}", limit=services.settings.check_api_per_minute, window=WINDOW, now=services.clock.now()
         ):
             return None
-        user = session.exec(select(User).where(User.wallet_address == address)).first()
+        user = session.exec(
+            select(User).join(Identity, Identity.user_id == User.id).where(identity_rows.wallet_of(address))
+        ).first()
     if user is None:
         return {"result": False, "data": None}
     return {"result": True, "data": {"address": address, "second_factor": user.second_factor_at is not None}}

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
-from fuzzydice.auth import identity
+from fuzzydice.auth import identity, identity_rows
 from fuzzydice.models import AuthSession, ClaimTicket, User
 from fuzzydice.wallet.addresses import AddressError, checksum_address
 
@@ -35,13 +35,13 @@ def find_account(session: Session, who: str) -> int | None:
     """The id of the account with this email or wallet address, or None."""
     text = (who or "").strip()
     try:
-        condition = _users.c.wallet_address == checksum_address(text)
+        condition = identity_rows.wallet_of(checksum_address(text))
     except AddressError:
         email = identity.normalize_email(text)
         if email is None:
             return None
-        condition = _users.c.email_normalized == email
-    return session.execute(sa.select(_users.c.id).where(condition)).scalar_one_or_none()
+        condition = identity_rows.password_of(email)
+    return identity_rows.owner(session, condition)
 
 
 def set_disabled(session: Session, user_id: int, disabled: bool, now: datetime) -> bool:

@@ -16,13 +16,13 @@ from sqlmodel import Session, select
 
 from fuzzydice import audit, ratelimit
 from fuzzydice.audit import Action, Origin, Result
-from fuzzydice.auth import identity, sessions, throttle
+from fuzzydice.auth import identity, identity_rows, sessions, throttle
 from fuzzydice.auth.account_status import may_sign_in
 from fuzzydice.auth.passwords import HashingBusy, check_new_password
 from fuzzydice.auth.sessions import FIRST_FACTOR, SessionInfo
 from fuzzydice.auth.tickets import IssuedTicket, issue_ticket, redeem_ticket
 from fuzzydice.auth.tokens import token_hash
-from fuzzydice.models import AuthSession, User
+from fuzzydice.models import AuthSession, Identity, User
 from fuzzydice.outcome import Code, Failure, Ok, Outcome, Problem, fail, invalid
 from fuzzydice.services import Services
 
@@ -107,7 +107,7 @@ def register(
             )
         ):
             return fail(Code.RATE_LIMITED, retry_at=now + wait)
-        taken = session.exec(select(User.id).where(User.email_normalized == email_norm)).first() is not None
+        taken = identity_rows.email_taken(session, email_norm)
         session.commit()  # end the read: hashing takes a while, the insert is a transaction of its own
         if taken:
             return _email_taken()
@@ -117,17 +117,18 @@ def register(
             return _busy(services, now)
         user = User(
             name=name.strip(),
-            email=email.strip(),
-            email_normalized=email_norm,
             phone=phone_e164,
             phone_verified=False,
-            password_hash=password_hash,
             created_at=now,
             last_sign_in_at=now,
         )
         session.add(user)
         try:
             session.flush()
+            identity_rows.add_password(
+                session, user_id=user.id, email=email.strip(), email_normalized=email_norm, password_hash=password_hash,
+                now=now,
+            )
             audit.record(
                 session, Action.REGISTERED, now=now, user_id=user.id, origin=Origin(ip=ip, user_agent=user_agent),
                 details=PASSWORD,
@@ -141,7 +142,7 @@ def register(
 
 def _throttled(session: Session, email_norm: str, wait: timedelta, now: datetime, origin: Origin) -> Failure:
     """Refused by the account's throttle: the owner's trail shows it (a cheap indexed lookup, known email or not)."""
-    user_id = session.exec(select(User.id).where(User.email_normalized == email_norm)).first()
+    user_id = identity_rows.owner(session, identity_rows.password_of(email_norm))
     audit.record(session, Action.SIGN_IN, now=now, user_id=user_id, result=Result.THROTTLED, origin=origin, details=PASSWORD)
     session.commit()
     return fail(Code.RATE_LIMITED, retry_at=now + wait)
@@ -178,10 +179,14 @@ def sign_in_with_password(
                 attempt = throttle.reserve_attempt(session, key, ip, now, settings)
                 if attempt.wait is not None:
                     return _throttled(session, email_norm, attempt.wait, now, origin)
-                found = session.exec(select(User, may_sign_in()).where(User.email_normalized == email_norm)).first()
+                found = session.exec(
+                    select(User, may_sign_in(), Identity.password_hash)
+                    .join(Identity, Identity.user_id == User.id)
+                    .where(identity_rows.password_of(email_norm))
+                ).first()
                 session.commit()  # end the read before hashing; the attempt counts as a failure unless it succeeds
-                user, allowed = found if found is not None else (None, False)
-                password_ok = services.hasher.verify(password or "", user.password_hash if user else None)
+                user, allowed, password_hash = found if found is not None else (None, False, None)
+                password_ok = services.hasher.verify(password or "", password_hash)
         except HashingBusy:
             return _busy(services, now)
         if not password_ok or user is None:
@@ -204,6 +209,7 @@ def sign_in_with_password(
             .where(table.c.id == user.id)
             .values(previous_sign_in_at=user.last_sign_in_at, last_sign_in_at=now)
         )
+        identity_rows.mark_used(session, identity_rows.password_of(email_norm), now)
         audit.record(session, Action.SIGN_IN, now=now, user_id=user.id, origin=origin, details=PASSWORD)
         session.commit()
         return Ok(SignedIn(user_id=user.id, has_second_factor=user.second_factor_at is not None))

@@ -1,121 +1,235 @@
-"""A user's identities: a wallet and/or email + password. Every change needs a fresh second factor.
+"""A user's ways in: an email + password and any number of wallets (rows of `identities`).
 
-Either identity signs in to the same account with the same second factor; an
-account always keeps at least one of them.
+Every change is one use case in one transaction: it checks that its session is
+fresh itself (`require_fresh`, inside the transaction), makes the change, ends
+the user's other sessions and sign-ins on their way, and writes its audit
+entries; all of it commits together or not at all. Changes of one account run one
+after the other (`identity_rows.lock_account`), so the account always keeps at
+least one way in, even when two sessions unlink at the same moment.
+Results are `fuzzydice.outcome` values; the UI words them.
 """
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from fuzzydice.auth import identity
-from fuzzydice.auth.passwords import BUSY, HashingBusy, check_new_password
-from fuzzydice.auth.step_up import NOT_FRESH, end_other_sessions, is_fresh
-from fuzzydice.models import User
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from fuzzydice import audit
+from fuzzydice.auth import identity, identity_rows
+from fuzzydice.auth.freshness import require_fresh
+from fuzzydice.auth.identity_rows import PASSWORD, IdentityInfo
+from fuzzydice.auth.passwords import HashingBusy, check_new_password
+from fuzzydice.auth.sessions import live_row, revoke_other_sessions
+from fuzzydice.outcome import Code, Failure, Ok, Outcome, Problem, fail, invalid
 from fuzzydice.services import Services
 from fuzzydice.wallet import flows as wallet_flows
-
-WALLET_TAKEN = "This wallet already belongs to another account."
-EMAIL_TAKEN = "An account with this email already exists."
-HAS_PASSWORD = "This account already has a password: change it with the current one."
-LAST_IDENTITY = "This is the only way to sign in to this account: add another one before removing it."
-
-_users = User.__table__
+from fuzzydice.wallet.addresses import AddressError, checksum_address
 
 
-def link_wallet(services: Services, *, token: str, user_id: int, nonce: str, signature: str, binding: str) -> str:
-    """Attach the wallet that signed a `link` message; returns an error message or ''."""
-    if not is_fresh(services, token, user_id):
-        return NOT_FRESH
-    address, error = wallet_flows.verify_signature(
+@dataclass(frozen=True)
+class Overview:
+    """What the security page shows: the ways in, and whether this session may change them now."""
+
+    email: str
+    has_password: bool
+    wallets: tuple[str, ...]
+    """EIP-55 addresses, in the order they were linked."""
+    fresh: bool
+
+
+def list_identities(services: Services, *, user_id: int) -> list[IdentityInfo]:
+    """Every way in of the account: its email + password first, then its wallets in the order they were linked."""
+    with services.db() as session:
+        return identity_rows.list_of(session, user_id)
+
+
+def overview(services: Services, *, session_id: int | None, user_id: int) -> Overview:
+    """The account's ways in, and whether the session `session_id` is fresh."""
+    with services.db() as session:
+        rows = identity_rows.list_of(session, user_id)
+        fresh = require_fresh(session, services.clock.now(), user_id=user_id, session_id=session_id) is None
+    email = next((row.email or "" for row in rows if row.kind == PASSWORD), "")
+    return Overview(
+        email=email,
+        has_password=any(row.kind == PASSWORD for row in rows),
+        wallets=tuple(row.identifier for row in rows if row.kind == identity_rows.WALLET),
+        fresh=fresh,
+    )
+
+
+# --- one transaction per change ------------------------------------------------------------
+
+
+def _begin(session: Session, now: datetime, *, user_id: int, session_id: int | None) -> Failure | None:
+    """Start a change: hold the account's identities, then check this session's freshness (same transaction)."""
+    if not identity_rows.lock_account(session, user_id):
+        return fail(Code.SESSION_ENDED)
+    return require_fresh(session, now, user_id=user_id, session_id=session_id)
+
+
+def _origin(session: Session, now: datetime, user_id: int, session_id: int | None) -> audit.Origin:
+    row = live_row(session, now, user_id=user_id, session_id=session_id)
+    return audit.Origin(session_id=session_id, ip=row.ip if row else None, user_agent=row.user_agent if row else None)
+
+
+def _finish(
+    session: Session,
+    now: datetime,
+    *,
+    user_id: int,
+    session_id: int,
+    action: audit.Action,
+    details: dict[str, str] | None = None,
+    ended: int | None = None,
+) -> None:
+    """End the other sessions (unless the change did it already: `ended`), write the entries, commit it all."""
+    if ended is None:
+        ended = revoke_other_sessions(session, user_id, keep_session_id=session_id)
+    origin = _origin(session, now, user_id, session_id)
+    audit.record(session, action, now=now, user_id=user_id, origin=origin, details=details)
+    if ended:
+        audit.record(
+            session, audit.Action.SESSIONS_ENDED, now=now, user_id=user_id, origin=origin, details={"count": ended}
+        )
+    session.commit()
+
+
+def _precheck(services: Services, *, user_id: int, session_id: int | None) -> Failure | None:
+    """Refuse early, before slow work (a signature's chain call, a bcrypt hash); the use case checks again."""
+    with services.db() as session:
+        return require_fresh(session, services.clock.now(), user_id=user_id, session_id=session_id)
+
+
+# --- wallets ---------------------------------------------------------------------------------
+
+
+def link_wallet(
+    services: Services, *, session_id: int | None, user_id: int, nonce: str, signature: str, binding: str
+) -> Outcome[str]:
+    """Add the wallet that signed this user's `link` message; `Ok(address)`.
+
+    Failures: SESSION_ENDED, NOT_FRESH, the signature's failures (`wallet.flows.verify_signature`),
+    WALLET_TAKEN (another account's, or already this one's).
+    """
+    if (refused := _precheck(services, user_id=user_id, session_id=session_id)) is not None:
+        return refused
+    verified = wallet_flows.verify_signature(
         services, nonce=nonce, signature=signature, binding=binding, purpose="link", user_id=user_id
     )
-    if error:
-        return error
+    if not verified.ok:
+        return verified
+    address = verified.value
+    now = services.clock.now()
     with services.db() as session:
+        if (refused := _begin(session, now, user_id=user_id, session_id=session_id)) is not None:
+            return refused
         try:
-            changed = session.execute(
-                sa.update(_users).where(_users.c.id == user_id, _users.c.wallet_address.is_(None)).values(wallet_address=address)
-            ).rowcount
-            session.commit()
+            identity_rows.add_wallet(session, user_id=user_id, address=address, now=now)
         except IntegrityError:
-            return WALLET_TAKEN
-    if not changed:
-        return "This account already has a wallet: unlink it first."
-    end_other_sessions(services, token=token, user_id=user_id)
-    return ""
+            return fail(Code.WALLET_TAKEN)  # the transaction rolls back as the session closes
+        # After the insert: an unsigned sign-in of this wallet, begun before it was linked, ends too.
+        _finish(session, now, user_id=user_id, session_id=session_id, action=audit.Action.WALLET_LINKED,
+                details={"address": address})
+    return Ok(address)
 
 
-def add_password(services: Services, *, token: str, user_id: int, email: str, password: str) -> dict[str, str]:
-    """Give a wallet account an email + password; returns problems per field (empty on success)."""
-    if not is_fresh(services, token, user_id):
-        return {"form": NOT_FRESH}
-    errors: dict[str, str] = {}
-    if problem := identity.email_problem(email):
-        errors["email"] = problem
-    # The same words as at registration: the whole email and its local part (a password equal to it is guessable).
-    if problem := check_new_password(password, services.settings, context=(email, email.split("@")[0])):
-        errors["password"] = problem.message
-    if errors:
-        return errors
+def unlink_wallet(services: Services, *, session_id: int | None, user_id: int, address: str) -> Outcome[None]:
+    """Remove one wallet of the account, while another way in remains.
+
+    Failures: SESSION_ENDED, NOT_FRESH, IDENTITY_NOT_FOUND (not a wallet of this account),
+    LAST_IDENTITY.
+    """
+    try:
+        address = checksum_address(address)
+    except AddressError:
+        return fail(Code.IDENTITY_NOT_FOUND)
+    return _unlink(
+        services, session_id=session_id, user_id=user_id, which=identity_rows.wallet_of(address),
+        action=audit.Action.WALLET_UNLINKED, details={"address": address},
+    )
+
+
+# --- email + password ----------------------------------------------------------------------
+
+
+def _busy(services: Services) -> Failure:
+    return fail(Code.BUSY, retry_at=services.clock.now() + max(services.settings.hash_wait, timedelta(seconds=1)))
+
+
+def add_password(
+    services: Services, *, session_id: int | None, user_id: int, email: str, password: str
+) -> Outcome[None]:
+    """Give an account without a password an email + password.
+
+    Failures: SESSION_ENDED, NOT_FRESH, HAS_PASSWORD (changing one needs the current
+    password: this is no way around it), INVALID_INPUT (`email_invalid`, `email_taken`,
+    `password_weak`, with the checker's `message`), BUSY (`retry_at`).
+    """
+    if (refused := _precheck(services, user_id=user_id, session_id=session_id)) is not None:
+        return refused
+    problems: dict[str, Problem] = {}
+    if words := identity.email_problem(email):
+        problems["email"] = Problem("email_invalid", {"message": words})
+    # The same rules as at registration: the whole email and its local part make a guessable password.
+    if weak := check_new_password(password, services.settings, context=(email, email.split("@")[0])):
+        problems["password"] = Problem("password_weak", {"message": weak.message})
+    if problems:
+        return invalid(**problems)
     email_norm = identity.normalize_email(email)
+    assert email_norm is not None  # checked above
+    with services.db() as session:  # refuse before hashing what will be refused anyway
+        if identity_rows.exists(session, user_id, identity_rows.of_kind(PASSWORD)):
+            return fail(Code.HAS_PASSWORD)
+        if identity_rows.email_taken(session, email_norm):
+            return invalid(email=Problem(Code.EMAIL_TAKEN.value))
     try:
         hashed = services.hasher.hash(password)
     except HashingBusy:
-        return {"form": BUSY}
+        return _busy(services)
+    now = services.clock.now()
     with services.db() as session:
-        if session.exec(select(User.id).where(User.email_normalized == email_norm, User.id != user_id)).first():
-            return {"email": EMAIL_TAKEN}
+        if (refused := _begin(session, now, user_id=user_id, session_id=session_id)) is not None:
+            return refused
+        if identity_rows.exists(session, user_id, identity_rows.of_kind(PASSWORD)):
+            return fail(Code.HAS_PASSWORD)  # another session of the account added one meanwhile
         try:
-            # Only where there is no password yet: replacing one here would change it without the current password.
-            added = session.execute(
-                sa.update(_users)
-                .where(_users.c.id == user_id, _users.c.password_hash.is_(None))
-                .values(email=email.strip(), email_normalized=email_norm, password_hash=hashed)
-            ).rowcount
-            session.commit()
+            identity_rows.add_password(
+                session, user_id=user_id, email=email.strip(), email_normalized=email_norm, password_hash=hashed, now=now
+            )
         except IntegrityError:
-            return {"email": EMAIL_TAKEN}
-    if not added:
-        return {"form": HAS_PASSWORD}
-    end_other_sessions(services, token=token, user_id=user_id)
-    return {}
+            return invalid(email=Problem(Code.EMAIL_TAKEN.value))
+        _finish(session, now, user_id=user_id, session_id=session_id, action=audit.Action.PASSWORD_ADDED)
+    return Ok()
 
 
-def _unlink(services: Services, token: str, user_id: int, values: dict, keeps) -> str:
-    if not is_fresh(services, token, user_id):
-        return NOT_FRESH
-    with services.db() as session:
-        changed = session.execute(sa.update(_users).where(_users.c.id == user_id, keeps).values(**values)).rowcount
-        session.commit()
-    if not changed:
-        return LAST_IDENTITY
-    end_other_sessions(services, token=token, user_id=user_id)
-    return ""
+def unlink_password(services: Services, *, session_id: int | None, user_id: int) -> Outcome[None]:
+    """Remove the email + password, while a wallet remains.
 
-
-def unlink_wallet(services: Services, *, token: str, user_id: int) -> str:
-    """Remove the wallet identity (the account keeps its password)."""
-    return _unlink(services, token, user_id, {"wallet_address": None}, _users.c.password_hash.is_not(None))
-
-
-def unlink_password(services: Services, *, token: str, user_id: int) -> str:
-    """Remove the email + password identity (the account keeps its wallet)."""
+    Failures: SESSION_ENDED, NOT_FRESH, IDENTITY_NOT_FOUND (no password), LAST_IDENTITY.
+    """
     return _unlink(
-        services, token, user_id, {"password_hash": None, "email": None, "email_normalized": None},
-        _users.c.wallet_address.is_not(None),
+        services, session_id=session_id, user_id=user_id, which=identity_rows.of_kind(PASSWORD),
+        action=audit.Action.PASSWORD_REMOVED,
     )
 
 
-def overview(services: Services, *, token: str | None, user_id: int) -> dict:
-    """What the security page shows: the identities, and whether sensitive changes are allowed now."""
+def _unlink(
+    services: Services, *, session_id: int | None, user_id: int, which, action: audit.Action,
+    details: dict[str, str] | None = None,
+) -> Outcome[None]:
+    now = services.clock.now()
     with services.db() as session:
-        user = session.get(User, user_id)
-    return {
-        "wallet_address": (user.wallet_address or "") if user else "",
-        "email": (user.email or "") if user else "",
-        "has_password": bool(user and user.password_hash),
-        "fresh": is_fresh(services, token, user_id),
-    }
+        if (refused := _begin(session, now, user_id=user_id, session_id=session_id)) is not None:
+            return refused
+        if not identity_rows.exists(session, user_id, which):
+            return fail(Code.IDENTITY_NOT_FOUND)
+        if identity_rows.count_of(session, user_id) <= 1:
+            return fail(Code.LAST_IDENTITY)
+        # Before the delete: unsigned sign-ins of the wallet being removed end with the others.
+        ended = revoke_other_sessions(session, user_id, keep_session_id=session_id)
+        identity_rows.remove(session, user_id, which)
+        _finish(session, now, user_id=user_id, session_id=session_id, action=action, details=details, ended=ended)
+    return Ok()

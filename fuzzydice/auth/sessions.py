@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from fuzzydice.auth.account_status import may_sign_in
 from fuzzydice.auth.tokens import new_token, token_hash
-from fuzzydice.models import AuthSession, ClaimTicket, SiweChallenge, User
+from fuzzydice.models import AuthSession, ClaimTicket, Identity, SiweChallenge, User
 from fuzzydice.settings import Settings
 
 FIRST_FACTOR = 1
@@ -105,13 +105,14 @@ def lookup_session(
     if not token:
         return None
     row = session.exec(
-        select(AuthSession, User).join(User, User.id == AuthSession.user_id).where(
-            AuthSession.token_hash == token_hash(token), may_sign_in()
-        )
+        select(AuthSession, User, Identity.email)
+        .join(User, User.id == AuthSession.user_id)
+        .outerjoin(Identity, sa.and_(Identity.user_id == User.id, Identity.kind == "password"))
+        .where(AuthSession.token_hash == token_hash(token), may_sign_in())
     ).first()
     if row is None:
         return None
-    auth, user = row
+    auth, user, email = row
     if not is_live(auth, now):
         return None
     if touch and now - auth.last_seen_at >= settings.session_touch_interval:
@@ -128,7 +129,7 @@ def lookup_session(
         user_id=user.id,
         factor_level=auth.factor_level,
         user_name=user.name,
-        user_email=user.email,
+        user_email=email,
         last_sign_in_at=user.previous_sign_in_at,
         absolute_expires_at=auth.absolute_expires_at,
         remember=auth.remember,
@@ -181,7 +182,7 @@ def revoke_other_sessions(
 
     Sign-ins still on their way end too: unclaimed hand-off tickets (a ticket issued before
     the change would otherwise become a live session after it) and unsigned wallet challenges
-    of the user (step-up and linking) and of the user's wallet (sign-in).
+    of the user (step-up and linking) and of every wallet of the user (sign-in).
     """
     table = AuthSession.__table__
     others = table.c.user_id == user_id
@@ -193,7 +194,7 @@ def revoke_other_sessions(
     tickets = ClaimTicket.__table__
     session.execute(sa.delete(tickets).where(tickets.c.user_id == user_id))
     challenges = SiweChallenge.__table__
-    wallet = session.execute(sa.select(User.__table__.c.wallet_address).where(User.__table__.c.id == user_id)).scalar()
-    mine = challenges.c.user_id == user_id
-    session.execute(sa.delete(challenges).where(sa.or_(mine, challenges.c.address == wallet) if wallet else mine))
+    identities = Identity.__table__
+    wallets = sa.select(identities.c.identifier).where(identities.c.user_id == user_id, identities.c.kind == "wallet")
+    session.execute(sa.delete(challenges).where(sa.or_(challenges.c.user_id == user_id, challenges.c.address.in_(wallets))))
     return count

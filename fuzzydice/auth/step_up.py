@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from fuzzydice.auth import identity_rows
 from fuzzydice.auth.sessions import FULL, live_row, revoke_other_sessions
 from fuzzydice.auth.tokens import token_hash
 from fuzzydice.mfa import flows as mfa_flows
 from fuzzydice.mfa.flows import SecondStepResult
-from fuzzydice.models import AuthSession, User
+from fuzzydice.auth.freshness import full_row
+from fuzzydice.models import AuthSession
+from fuzzydice.outcome import Code, Ok, Outcome, fail
 from fuzzydice.services import Services
 from fuzzydice.wallet import flows as wallet_flows
 
@@ -34,30 +37,35 @@ def _full_session(services: Services, token: str | None, user_id: int):
 def needs_wallet_signature(services: Services, user_id: int) -> bool:
     """Whether this user's step-up includes a wallet signature (the account has a wallet)."""
     with services.db() as session:
-        user = session.get(User, user_id)
-        return bool(user and user.wallet_address)
+        return identity_rows.exists(session, user_id, identity_rows.of_kind(identity_rows.WALLET))
 
 
-def confirm_wallet(services: Services, *, token: str, user_id: int, nonce: str, signature: str, binding: str) -> str:
-    """A wallet user signed a fresh `reauth` message; returns an error message or ''."""
-    if _full_session(services, token, user_id) is None:
-        return SIGN_IN_AGAIN
-    address, error = wallet_flows.verify_signature(
+def confirm_wallet(
+    services: Services, *, session_id: int | None, user_id: int, nonce: str, signature: str, binding: str
+) -> Outcome[None]:
+    """A wallet user signed a fresh `reauth` message with any wallet of the account.
+
+    Failures: SESSION_ENDED, the signature's (`wallet.flows.verify_signature`), WRONG_WALLET.
+    """
+    with services.db() as session:
+        if full_row(session, services.clock.now(), user_id=user_id, session_id=session_id) is None:
+            return fail(Code.SESSION_ENDED)
+    verified = wallet_flows.verify_signature(
         services, nonce=nonce, signature=signature, binding=binding, purpose="reauth", user_id=user_id
     )
-    if error:
-        return error
+    if not verified.ok:
+        return verified
     with services.db() as session:
-        user = session.get(User, user_id)
-        if user is None or user.wallet_address != address:
-            return "That is not the wallet of this account."
-        session.execute(
+        if identity_rows.owner(session, identity_rows.wallet_of(verified.value)) != user_id:
+            return fail(Code.WRONG_WALLET)
+        now = services.clock.now()
+        changed = session.execute(
             sa.update(_sessions)
-            .where(_sessions.c.token_hash == token_hash(token), _sessions.c.user_id == user_id)
-            .values(wallet_fresh_until=services.clock.now() + services.settings.step_up_lifetime)
-        )
+            .where(_sessions.c.id == session_id, _sessions.c.user_id == user_id)
+            .values(wallet_fresh_until=now + services.settings.step_up_lifetime)
+        ).rowcount
         session.commit()
-    return ""
+    return Ok() if changed else fail(Code.SESSION_ENDED)
 
 
 def confirm_second_factor(

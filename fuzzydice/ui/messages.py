@@ -67,11 +67,22 @@ def say(failure: Failure, settings: Settings | None = None, *, now: datetime | N
         return f"{base} {_locked(failure, settings, now)}"
     if code == Code.LOCKED:
         return _locked(failure, settings, now)
+    if code == Code.CHAIN_NOT_SUPPORTED and settings is not None:
+        return _chain_not_supported(failure, settings)
     if code in (Code.RATE_LIMITED, Code.BUSY) and failure.retry_at is not None and now is not None:
         wait = failure.retry_at - now
         lead = "Too many attempts." if code == Code.RATE_LIMITED else "The server is busy."
         return f"{lead} Try again in {wait_in_words(wait)}."
     return base
+
+
+def _chain_not_supported(failure: Failure, settings: Settings) -> str:
+    """Name the wallet's network (`detail`) and the ones this server accepts."""
+    allowed = sorted(settings.allowed_chains)
+    if not allowed:
+        return "Wallet sign-in is not set up on this server yet."
+    on = f"Your wallet is on network {failure.detail}" if failure.detail else "Your wallet is on a network"
+    return f"{on}, which this site does not use. Switch to network {', '.join(map(str, allowed))} and try again."
 
 
 def _locked(failure: Failure, settings: Settings | None, now: datetime | None) -> str:
@@ -96,6 +107,10 @@ _FIELD_WORDS: dict[str, str] = {
     "phone_invalid": "Enter a valid phone number with its country code, e.g. +44 20 7946 0958.",
     "password_weak": "Choose a stronger password.",
     "too_long": "This is too long.",
+    "no_network": "Your wallet did not say which network it is on. Please try again.",
+    "address_invalid": "The wallet gave an unusable address. An address is 0x followed by 40 hexadecimal digits.",
+    "address_checksum": "The wallet gave an address with a wrong checksum (a typo in its upper/lower case letters).",
+    "origin_unknown": "This page's address is unknown; reload it and try again.",
 }
 
 

@@ -12,9 +12,11 @@ import asyncio
 import reflex as rx
 
 from fuzzydice.auth.sessions import FIRST_FACTOR
+from fuzzydice.outcome import Code, Failure
 from fuzzydice.services import get_services
 from fuzzydice.ui import routes, wallet_scripts
 from fuzzydice.ui.event_payloads import text_field
+from fuzzydice.ui.messages import field_messages, say
 from fuzzydice.ui.page_spec import StateAccess
 from fuzzydice.ui.session_state import SessionState
 from fuzzydice.wallet import flows as wallet_flows
@@ -43,6 +45,14 @@ _STATUS_TEXT = {
 }
 
 
+def failure_words(failure: Failure) -> str:
+    """A wallet flow's failure in words: a bad field names its problem (a panel has no fields to highlight)."""
+    if failure.code == Code.INVALID_INPUT and failure.fields:
+        return " ".join(field_messages(failure).values())
+    services = get_services()
+    return say(failure, services.settings, now=services.clock.now())
+
+
 async def challenge_from_connect(
     result: object,
     *,
@@ -51,21 +61,20 @@ async def challenge_from_connect(
     purpose: str = "sign_in",
     user_id: int | None = None,
     ip: str | None = None,
-) -> tuple[str, wallet_flows.Challenge]:
-    """From the connect script's answer to a stored challenge: (address, challenge); `challenge.error` says what failed.
+) -> tuple[str, wallet_flows.Challenge | None, str]:
+    """From the connect script's answer to a stored challenge: (address, challenge, "") or (address, None, what failed).
 
     `ip`: the client's address, for the per-IP limit on anonymous challenges (sign-in).
     """
     result = result if isinstance(result, dict) else {}
     if result.get("error"):
-        message = wallet_scripts.wallet_error_message(str(result["error"]), str(result.get("message", "")))
-        return "", wallet_flows.Challenge(error=message)
+        return "", None, wallet_scripts.wallet_error_message(str(result["error"]), str(result.get("message", "")))
     try:
         chain_id = int(text_field(result, "chainId", MAX_CHAIN_ID_CHARS), 0)
     except ValueError:
         chain_id = 0  # refused by the core as "no network"
     address = text_field(result, "address", MAX_ADDRESS_CHARS)
-    challenge = await asyncio.to_thread(
+    outcome = await asyncio.to_thread(
         wallet_flows.begin_sign_in,
         get_services(),
         address=address,
@@ -76,7 +85,9 @@ async def challenge_from_connect(
         user_id=user_id,
         ip=ip,
     )
-    return address, challenge
+    if not outcome.ok:
+        return address, None, failure_words(outcome)
+    return address, outcome.value, ""
 
 
 class WalletSignInState(rx.State):
@@ -134,14 +145,14 @@ class WalletSignInState(rx.State):
     @rx.event
     async def connected(self, result: dict):
         """The wallet named its account and chain: build the message and ask for a signature."""
-        address, challenge = await challenge_from_connect(
+        address, challenge, problem = await challenge_from_connect(
             result,
             origin=self.router.headers.origin,
             binding=self.router.session.client_token,
             ip=self.router.session.client_ip or "unknown",
         )
-        if challenge.error:
-            return self._fail(challenge.error)
+        if challenge is None:
+            return self._fail(problem)
         self._nonce, self._address, self.status = challenge.nonce, address, "signing"
         return rx.call_script(
             wallet_scripts.sign_script(self._wallet_id, challenge.message, self._address),
@@ -164,18 +175,20 @@ class WalletSignInState(rx.State):
             signature=text_field(result, "signature", MAX_SIGNATURE_CHARS),
             binding=self.router.session.client_token,
             ip=self.router.session.client_ip or "unknown",
+            user_agent=self.router.headers.user_agent,
         )
         self._nonce = ""
-        if outcome.user_id is None:
-            self._fail(outcome.error)
+        if not outcome.ok:
+            self._fail(failure_words(outcome))
             return
+        signed_in = outcome.value
         session = await self.get_state(SessionState)
         yield await session._begin_session(
-            user_id=outcome.user_id,
+            user_id=signed_in.user_id,
             factor_level=FIRST_FACTOR,
             remember=False,
             next_path=routes.second_step_after_password(
-                outcome.has_second_factor, self.router.url.query_parameters.get("next")
+                signed_in.has_second_factor, self.router.url.query_parameters.get("next")
             ),
         )
 

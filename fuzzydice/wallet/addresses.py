@@ -10,7 +10,12 @@ _HEX_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 
 
 class AddressError(ValueError):
-    """Not an Ethereum address; the message says why in plain words."""
+    """Not an Ethereum address; the message says why in plain words, `code` for machines."""
+
+    def __init__(self, message: str, code: str = "address_invalid") -> None:
+        super().__init__(message)
+        self.code = code
+        """`address_invalid` (not 0x + 40 hex digits) or `address_checksum` (a mixed-case typo)."""
 
 
 def checksum_address(text: str) -> str:
@@ -26,7 +31,9 @@ def checksum_address(text: str) -> str:
         raise AddressError("An address is 0x followed by 40 hexadecimal digits.")
     digits = value[2:]
     if digits != digits.lower() and digits != digits.upper() and not is_checksum_address(value):
-        raise AddressError("The address has a wrong checksum (a typo in its upper/lower case letters).")
+        raise AddressError(
+            "The address has a wrong checksum (a typo in its upper/lower case letters).", "address_checksum"
+        )
     return to_checksum_address(value)
 
 

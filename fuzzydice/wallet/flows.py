@@ -2,89 +2,98 @@
 
 The server writes the whole message (domain, URI, chain, nonce, times) and keeps it;
 the browser only asks the wallet to sign it. The challenge is used once, expires
-with the message, and belongs to the connection (tab) that asked for it.
+with the message, and belongs to the connection (tab) that asked for it. An account
+may hold several wallets (`identities`): any of them signs in to it. Results are
+`fuzzydice.outcome` values (codes, never words); sign-ins leave audit entries.
 """
 
 from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import Session, select
 
-from fuzzydice import ratelimit
-from fuzzydice.auth.account_status import DISABLED, may_sign_in
+from fuzzydice import audit, ratelimit
+from fuzzydice.auth import identity_rows
+from fuzzydice.auth.account_status import may_sign_in
 from fuzzydice.auth.tokens import token_hash
 from fuzzydice.chain.eip1271 import ChainUnavailable
-from fuzzydice.models import SiweChallenge, User
+from fuzzydice.db import increment_counter
+from fuzzydice.models import Identity, RateLimitWindow, SiweChallenge, User
+from fuzzydice.outcome import Code, Failure, Ok, Outcome, Problem, fail, invalid
 from fuzzydice.services import Services
 from fuzzydice.siwe import SiweError, SiweMessage, new_nonce, verify_message
+from fuzzydice.siwe.errors import SiweVerificationError
 from fuzzydice.wallet.addresses import AddressError, checksum_address, short_address
 
-SIGN_IN_FAILED = "The signature could not be verified. Please try again."
-EXPIRED = "The sign-in request expired. Please try again."
+WALLET = {"method": "wallet"}
+"""The audit details of a wallet sign-in."""
 
 
 @dataclass(frozen=True)
 class Challenge:
-    """A message for the wallet to sign, or why none was made."""
+    """A message for the wallet to sign, and its nonce (the key the signature comes back with)."""
 
-    message: str = ""
-    nonce: str = ""
-    error: str = ""
+    message: str
+    nonce: str
 
 
 @dataclass(frozen=True)
 class WalletSignIn:
-    """The account a verified signature belongs to, or a message safe to show."""
+    """The account a verified signature signed in to."""
 
-    user_id: int | None = None
-    address: str = ""
+    user_id: int
+    address: str
     created: bool = False
     has_second_factor: bool = False
-    error: str = ""
 
 
 def _iso(moment) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
-def _over_limit(services: Services, action: str, ip: str) -> timedelta | None:
-    """Count one `action` of `ip`; how long to wait when over its limit, else None."""
+def _count(services: Services, action: str, ip: str, now: datetime) -> tuple[timedelta | None, bool]:
+    """Count one `action` of `ip`: (how long to wait when over its limit, else None; whether it is the first refusal).
+
+    The first refusal of a window is worth an audit entry; the rest of a flood is not (it must not fill the table).
+    """
     limit, window = {
         "siwe-challenge": (services.settings.siwe_challenge_ip_limit, services.settings.siwe_challenge_ip_window),
         "wallet-sign-in": (services.settings.wallet_sign_in_ip_limit, services.settings.wallet_sign_in_ip_window),
     }[action]
     with services.db() as session:
-        return ratelimit.count_request(
-            session, ratelimit.per_ip(action, ip), limit=limit, window=window, now=services.clock.now()
+        count = increment_counter(
+            session,
+            RateLimitWindow.__table__,
+            {"key": ratelimit.per_ip(action, ip), "window_start": ratelimit.window_start(now, window)},
+            "count",
         )
-
-
-def _too_many(wait: timedelta) -> str:
-    return f"Too many wallet sign-in requests from your network. Try again in {ratelimit.wait_in_words(wait)}."
+        session.commit()
+    if count <= limit:
+        return None, False
+    return ratelimit.time_left(now, window), count == limit + 1
 
 
 MAX_CHAIN_ID = 2**53 - 1
 """The largest chain id a wallet's JavaScript reports exactly; real ones are far smaller."""
-NO_NETWORK = "Your wallet did not say which network it is on. Please try again."
 
 
-def chain_problem(services: Services, chain_id: int) -> str | None:
-    """Why a chain may not be used for signing in, or None."""
+def chain_problem(services: Services, chain_id: int) -> Failure | None:
+    """Why a chain may not be used for signing in, or None.
+
+    INVALID_INPUT (`chain_id`: `no_network`) for an id no chain has; CHAIN_NOT_SUPPORTED
+    with `detail` = the chain id otherwise (the words name the allowed chains from settings).
+    """
     if not 0 < chain_id <= MAX_CHAIN_ID:
-        return NO_NETWORK
-    allowed = services.settings.allowed_chains
-    if chain_id in allowed:
+        return invalid(chain_id=Problem("no_network"))
+    if chain_id in services.settings.allowed_chains:
         return None
-    if not allowed:
-        return "Wallet sign-in is not set up on this server yet."
-    names = ", ".join(str(cid) for cid in sorted(allowed))
-    return f"Your wallet is on network {chain_id}, which this site does not use. Switch to network {names} and try again."
+    return fail(Code.CHAIN_NOT_SUPPORTED, detail=str(chain_id))
 
 
 def begin_sign_in(
@@ -97,8 +106,11 @@ def begin_sign_in(
     purpose: str = "sign_in",
     user_id: int | None = None,
     ip: str | None = None,
-) -> Challenge:
+) -> Outcome[Challenge]:
     """Build and store the EIP-4361 message for `address` on `chain_id`, for the page at `origin`.
+
+    Failures: INVALID_INPUT (`address`: `address_invalid` / `address_checksum`; `chain_id`:
+    `no_network`; `origin`: `origin_unknown`), CHAIN_NOT_SUPPORTED, RATE_LIMITED (`retry_at`).
 
     Messages made for `ip` are limited (`siwe_challenge_ip_limit`): a refused request costs a
     counter, no row. `ip=None` only for signed-in callers (link, step-up), whose rows belong to a user.
@@ -106,15 +118,15 @@ def begin_sign_in(
     try:
         address = checksum_address(address)
     except AddressError as exc:
-        return Challenge(error=f"The wallet gave an unusable address. {exc}")
-    if problem := chain_problem(services, chain_id):
-        return Challenge(error=problem)
+        return invalid(address=Problem(exc.code))
+    if (problem := chain_problem(services, chain_id)) is not None:
+        return problem
     parts = urlsplit(origin or "")
     if not parts.netloc:
-        return Challenge(error="This page's address is unknown; reload it and try again.")
+        return invalid(origin=Problem("origin_unknown"))
     now = services.clock.now()
-    if ip is not None and (wait := _over_limit(services, "siwe-challenge", ip)):
-        return Challenge(error=_too_many(wait))
+    if ip is not None and (wait := _count(services, "siwe-challenge", ip, now)[0]):
+        return fail(Code.RATE_LIMITED, retry_at=now + wait)
     expires = now + services.settings.siwe_message_ttl
     message = SiweMessage(
         domain=parts.netloc,
@@ -143,7 +155,7 @@ def begin_sign_in(
             )
         )
         session.commit()
-    return Challenge(message=text, nonce=message.nonce)
+    return Ok(Challenge(message=text, nonce=message.nonce))
 
 
 def _consume(services: Services, nonce: str):
@@ -174,13 +186,10 @@ def _contract_check(services: Services):
     return check
 
 
-def verify_signature(
-    services: Services, *, nonce: str, signature: str, binding: str, purpose: str = "sign_in", user_id: int | None = None
-) -> tuple[str | None, str]:
-    """Consume the challenge and verify its signature; returns (address, '') or (None, error).
-
-    A challenge counts only for the purpose, tab and (for `link` and `reauth`) the user it was made for.
-    """
+def _verify(
+    services: Services, *, nonce: str, signature: str, binding: str, purpose: str, user_id: int | None
+) -> tuple[str | None, Outcome[str]]:
+    """(the address the challenge was made for, if any; the outcome of `verify_signature`)."""
     row = _consume(services, nonce or "")
     if (
         row is None
@@ -188,10 +197,10 @@ def verify_signature(
         or row.user_id != user_id
         or not hmac.compare_digest(row.binding_hash, token_hash(binding))
     ):
-        return None, SIGN_IN_FAILED
+        return (row.address if row is not None else None), fail(Code.CHALLENGE_UNKNOWN)
     now = services.clock.now()
     if now >= row.expires_at:
-        return None, EXPIRED
+        return row.address, fail(Code.CHALLENGE_UNKNOWN, detail="expired")
     try:
         message = SiweMessage.parse(row.message)
         parts = urlsplit(message.uri)
@@ -205,49 +214,114 @@ def verify_signature(
             chain_ids=services.settings.allowed_chains.keys(),
             contract_check=_contract_check(services),
         )
-    except SiweError:
-        return None, SIGN_IN_FAILED
+    except ChainUnavailable:
+        return row.address, fail(Code.CHAIN_UNAVAILABLE)
+    except SiweVerificationError as exc:
+        return row.address, fail(Code.SIGNATURE_INVALID, detail=exc.reason)
+    except SiweError:  # an unparsable stored message or signature
+        return row.address, fail(Code.SIGNATURE_INVALID, detail="malformed_signature")
     if address != row.address:
-        return None, SIGN_IN_FAILED
-    return address, ""
+        return row.address, fail(Code.SIGNATURE_INVALID, detail="invalid_signature")
+    return row.address, Ok(address)
+
+
+def verify_signature(
+    services: Services, *, nonce: str, signature: str, binding: str, purpose: str = "sign_in", user_id: int | None = None
+) -> Outcome[str]:
+    """Consume the challenge and verify its signature; `Ok(address)` (EIP-55).
+
+    Failures: CHALLENGE_UNKNOWN (not issued, used, made for another purpose, tab or user;
+    `detail` "expired" when it ran out), SIGNATURE_INVALID (`detail`: the SIWE check that
+    failed, `fuzzydice.siwe.errors`), CHAIN_UNAVAILABLE (a contract wallet's chain did not
+    answer). A challenge counts only for the purpose, tab and (for `link` and `reauth`)
+    the user it was made for.
+    """
+    return _verify(services, nonce=nonce, signature=signature, binding=binding, purpose=purpose, user_id=user_id)[1]
+
+
+def _account_of(session: Session, address: str):
+    """(user, may sign in) of the account holding the wallet, or None."""
+    return session.exec(
+        select(User, may_sign_in()).join(Identity, Identity.user_id == User.id).where(identity_rows.wallet_of(address))
+    ).first()
 
 
 def complete_sign_in(
-    services: Services, *, nonce: str, signature: str, binding: str, ip: str | None = None
-) -> WalletSignIn:
-    """Verify the signed message; load the account of the address or create it.
+    services: Services,
+    *,
+    nonce: str,
+    signature: str,
+    binding: str,
+    ip: str | None = None,
+    user_agent: str | None = None,
+) -> Outcome[WalletSignIn]:
+    """Verify the signed message; load the account that holds the wallet, or create one.
 
-    An unknown address and a known one with a bad signature get the same answer.
-    Completions from `ip` are limited (`wallet_sign_in_ip_limit`), checked before anything else.
+    Failures: RATE_LIMITED (`retry_at`), the failures of `verify_signature`, ACCOUNT_DISABLED
+    (only to the wallet's owner: the signature is right). An unknown address and a known one
+    with a bad signature get the same answer. Completions from `ip` are limited
+    (`wallet_sign_in_ip_limit`), checked before anything else. Each attempt leaves a
+    `sign_in` audit entry (details `method: wallet`), under the account when the wallet
+    has one; of a flood from one network, only its first refusal per window does.
     """
-    if ip is not None and (wait := _over_limit(services, "wallet-sign-in", ip)):
-        return WalletSignIn(error=_too_many(wait))
-    address, error = verify_signature(services, nonce=nonce, signature=signature, binding=binding)
-    if error:
-        return WalletSignIn(error=error)
     now = services.clock.now()
+    origin = audit.Origin(ip=ip, user_agent=user_agent)
+    if ip is not None:
+        wait, first_refusal = _count(services, "wallet-sign-in", ip, now)
+        if wait is not None:
+            if first_refusal:
+                with services.db() as session:
+                    audit.record(
+                        session, audit.Action.SIGN_IN, now=now, user_id=None, result=audit.Result.THROTTLED,
+                        origin=origin, details=WALLET,
+                    )
+                    session.commit()
+            return fail(Code.RATE_LIMITED, retry_at=now + wait)
+    claimed, verified = _verify(services, nonce=nonce, signature=signature, binding=binding, purpose="sign_in", user_id=None)
+    if not verified.ok:
+        with services.db() as session:
+            owner = identity_rows.owner(session, identity_rows.wallet_of(claimed)) if claimed else None
+            audit.record(
+                session, audit.Action.SIGN_IN, now=now, user_id=owner, result=audit.Result.FAILED, origin=origin,
+                details={**WALLET, "reason": verified.code.value},
+            )
+            session.commit()
+        return verified
+    address = verified.value
+    used = {**WALLET, "address": address}
     with services.db() as session:
-        found = session.exec(select(User, may_sign_in()).where(User.wallet_address == address)).first()
+        found = _account_of(session, address)
         if found is not None and not found[1]:  # the signature is right: saying so reveals nothing
-            return WalletSignIn(address=address, error=DISABLED)
+            audit.record(
+                session, audit.Action.SIGN_IN, now=now, user_id=found[0].id, result=audit.Result.REFUSED,
+                origin=origin, details={**used, "reason": Code.ACCOUNT_DISABLED.value},
+            )
+            session.commit()
+            return fail(Code.ACCOUNT_DISABLED)
         user = found[0] if found is not None else None
         created = False
         if user is None:
-            user = User(name=short_address(address), wallet_address=address, created_at=now)
-            session.add(user)
             try:
-                session.commit()
+                user = User(name=short_address(address), created_at=now)
+                session.add(user)
+                session.flush()
+                identity_rows.add_wallet(session, user_id=user.id, address=address, now=now)
+                audit.record(session, audit.Action.REGISTERED, now=now, user_id=user.id, origin=origin, details=used)
                 created = True
-            except IntegrityError:  # the same wallet signed in twice at once
+            except IntegrityError:  # the same wallet signed in twice at once: the other request made the account
                 session.rollback()
-                user = session.exec(select(User).where(User.wallet_address == address)).one()
+                user = _account_of(session, address)[0]
         table = User.__table__
         session.execute(
             sa.update(table)
             .where(table.c.id == user.id)
             .values(previous_sign_in_at=user.last_sign_in_at, last_sign_in_at=now)
         )
+        identity_rows.mark_used(session, identity_rows.wallet_of(address), now)
+        audit.record(session, audit.Action.SIGN_IN, now=now, user_id=user.id, origin=origin, details=used)
         session.commit()
-        return WalletSignIn(
-            user_id=user.id, address=address, created=created, has_second_factor=user.second_factor_at is not None
+        return Ok(
+            WalletSignIn(
+                user_id=user.id, address=address, created=created, has_second_factor=user.second_factor_at is not None
+            )
         )

@@ -8,6 +8,7 @@ from eth_account import Account
 from fastapi.testclient import TestClient
 
 from fuzzydice.api.app import create_api
+from fuzzydice.auth import identity_rows
 from fuzzydice.models import User
 
 
@@ -18,7 +19,10 @@ def client() -> TestClient:
 def add_wallet_user(services, address: str, *, enrolled: bool) -> None:
     now = services.clock.now()
     with services.db() as session:
-        session.add(User(name="w", wallet_address=address, created_at=now, second_factor_at=now if enrolled else None))
+        user = User(name="w", created_at=now, second_factor_at=now if enrolled else None)
+        session.add(user)
+        session.flush()
+        identity_rows.add_wallet(session, user_id=user.id, address=address, now=now)
         session.commit()
 
 

@@ -12,7 +12,7 @@ from fuzzydice.auth import flows
 from fuzzydice.auth.sessions import FIRST_FACTOR, FULL
 from fuzzydice.auth.tokens import token_hash
 from fuzzydice.clock import FixedClock
-from fuzzydice.models import AuthSession, SignInThrottle, User
+from fuzzydice.models import AuthSession, Identity, SignInThrottle, User
 from fuzzydice.outcome import Code, Failure, Ok, Problem
 from fuzzydice.services import Services
 from tests.conftest import TEST_TAB, STRONG_PASSWORD
@@ -48,9 +48,10 @@ def refused_for(result, clock: FixedClock) -> int | None:
 def test_register_stores_only_a_peppered_hash(services: Services, ada: int) -> None:
     with services.db() as session:
         user = session.get(User, ada)
-    assert user.email_normalized == EMAIL
-    assert user.password_hash.startswith(f"fd1${services.keys.pepper.key_id}$$2b$04$")
-    assert STRONG_PASSWORD not in user.password_hash
+        identity = session.exec(select(Identity).where(Identity.user_id == ada)).one()
+    assert (identity.kind, identity.identifier) == ("password", EMAIL)
+    assert identity.password_hash.startswith(f"fd1${services.keys.pepper.key_id}$$2b$04$")
+    assert STRONG_PASSWORD not in identity.password_hash
     assert user.created_at.tzinfo is not None and user.created_at.utcoffset() == timedelta(0)
 
 

@@ -17,7 +17,6 @@ from eth_account.messages import encode_defunct
 
 from fuzzydice import admin
 from fuzzydice.auth import flows
-from fuzzydice.auth.account_status import DISABLED
 from fuzzydice.clock import FixedClock
 from fuzzydice.models import AuthSession, User
 from fuzzydice.outcome import Code, Failure
@@ -36,10 +35,10 @@ def operator(services: Services, *args: str) -> int:
     return admin.main(list(args), settings=services.settings)
 
 
-def wallet_sign_in(services: Services, account) -> wallet_flows.WalletSignIn:
+def wallet_sign_in(services: Services, account):
     challenge = wallet_flows.begin_sign_in(
         services, address=account.address, chain_id=31337, origin=ORIGIN, binding=TAB
-    )
+    ).value
     signature = account.sign_message(encode_defunct(text=challenge.message)).signature.to_0x_hex()
     return wallet_flows.complete_sign_in(services, nonce=challenge.nonce, signature=signature, binding=TAB)
 
@@ -64,15 +63,14 @@ def test_a_disabled_account_cannot_sign_in_by_password(services: Services, ada: 
 
 def test_a_disabled_wallet_account_cannot_sign_in(services: Services) -> None:
     account = Account.create()
-    first = wallet_sign_in(services, account)
-    assert first.user_id is not None
+    first = wallet_sign_in(services, account).value
     assert operator(services, "disable", account.address.lower()) == 0
     refused = wallet_sign_in(services, account)
-    assert refused.user_id is None and refused.error == DISABLED
-    other = wallet_sign_in(services, Account.create())  # another wallet is not affected
-    assert other.user_id is not None and other.user_id != first.user_id
+    assert refused == Failure(Code.ACCOUNT_DISABLED)
+    other = wallet_sign_in(services, Account.create()).value  # another wallet is not affected
+    assert other.user_id != first.user_id
     assert operator(services, "enable", account.address) == 0
-    assert wallet_sign_in(services, account).user_id == first.user_id
+    assert wallet_sign_in(services, account).value.user_id == first.user_id
 
 
 def test_a_disabled_accounts_sessions_stop(services: Services, ada: int) -> None:

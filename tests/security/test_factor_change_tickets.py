@@ -13,13 +13,13 @@ import sqlalchemy as sa
 from eth_account import Account
 from eth_account.messages import encode_defunct
 
-from fuzzydice.auth import factor_changes, flows, step_up
+from fuzzydice.auth import factor_changes, flows, identity_rows, step_up
 from fuzzydice.auth.sessions import FULL
 from fuzzydice.clock import FixedClock
-from fuzzydice.models import SiweChallenge, User
+from fuzzydice.models import SiweChallenge
 from fuzzydice.services import Services
 from fuzzydice.wallet import flows as wallet_flows
-from tests.conftest import full_session, next_totp_code
+from tests.conftest import full_session, next_totp_code, session_id_of
 from tests.mfa.conftest import enrol
 
 ORIGIN = "http://127.0.0.1:3000"
@@ -52,7 +52,7 @@ def test_unsigned_wallet_challenges_of_the_user_die_with_a_factor_change(
     user = enrol(services, make_user())
     wallet = Account.create()
     with services.db() as session:
-        session.execute(sa.update(User.__table__).where(User.__table__.c.id == user.user_id).values(wallet_address=wallet.address))
+        identity_rows.add_wallet(session, user_id=user.user_id, address=wallet.address, now=clock.now())
         session.commit()
     owner = full_session(services, user.user_id)
     chain = next(iter(services.settings.allowed_chains))
@@ -61,16 +61,17 @@ def test_unsigned_wallet_challenges_of_the_user_die_with_a_factor_change(
             services, address=wallet.address, chain_id=chain, origin=ORIGIN, binding="other-tab",
             purpose=purpose, user_id=user_id, ip="198.51.100.7",
         )
-        assert not challenge.error, challenge.error
+        assert challenge.ok, challenge
     # The owner confirms with the wallet (its own tab), then the code, then gets new backup codes.
     reauth = wallet_flows.begin_sign_in(
         services, address=wallet.address, chain_id=chain, origin=ORIGIN, binding="owner-tab", purpose="reauth",
         user_id=user.user_id,
-    )
+    ).value
     signature = wallet.sign_message(encode_defunct(text=reauth.message)).signature.to_0x_hex()
     assert step_up.confirm_wallet(
-        services, token=owner, user_id=user.user_id, nonce=reauth.nonce, signature=signature, binding="owner-tab"
-    ) == ""
+        services, session_id=session_id_of(services, owner), user_id=user.user_id, nonce=reauth.nonce,
+        signature=signature, binding="owner-tab",
+    ).ok
     assert step_up.confirm_second_factor(
         services, token=owner, user_id=user.user_id, code=next_totp_code(services, clock, user.secret)
     ).ok

@@ -15,6 +15,7 @@ import pytest
 from eth_account import Account
 from eth_account.messages import encode_defunct
 
+from fuzzydice.outcome import Code
 from fuzzydice.services import Services
 from fuzzydice.siwe import SiweMessage, SiweSignatureError, SiweVerificationError, recover_signer, verify_message
 from fuzzydice.wallet import flows
@@ -126,15 +127,14 @@ def test_contract_wallets_keep_their_own_rules() -> None:
 
 def test_the_wallet_sign_in_flow_refuses_the_twin(services: Services, clock) -> None:
     account = Account.create()
-    challenge = flows.begin_sign_in(services, address=account.address, chain_id=31337, origin=ORIGIN, binding=TAB)
-    assert challenge.nonce, challenge.error
+    challenge = flows.begin_sign_in(services, address=account.address, chain_id=31337, origin=ORIGIN, binding=TAB).value
     high = malleate(sign(account, challenge.message))
     assert Account.recover_message(encode_defunct(text=challenge.message), signature=high) == account.address
     refused = flows.complete_sign_in(services, nonce=challenge.nonce, signature="0x" + high.hex(), binding=TAB)
-    assert refused.user_id is None and refused.error == flows.SIGN_IN_FAILED
+    assert (refused.code, refused.detail) == (Code.SIGNATURE_INVALID, "malformed_signature")
 
     # The honest low-s signature of a fresh challenge signs in.
-    fresh = flows.begin_sign_in(services, address=account.address, chain_id=31337, origin=ORIGIN, binding=TAB)
+    fresh = flows.begin_sign_in(services, address=account.address, chain_id=31337, origin=ORIGIN, binding=TAB).value
     low = sign(account, fresh.message)
     accepted = flows.complete_sign_in(services, nonce=fresh.nonce, signature="0x" + low.hex(), binding=TAB)
-    assert accepted.user_id and accepted.address == account.address
+    assert accepted.ok and accepted.value.address == account.address

@@ -17,7 +17,9 @@ from eth_account.signers.local import LocalAccount
 from fuzzydice.chain import eip1271
 from fuzzydice.chain.devchain import DevChain
 from fuzzydice.chain.testing import deploy_test_wallet
-from fuzzydice.models import User
+from fuzzydice.auth import identity_rows
+from fuzzydice.models import Identity
+from fuzzydice.outcome import Code
 from fuzzydice.services import Services
 from fuzzydice.siwe import SiweMessage
 from fuzzydice.wallet import flows
@@ -53,15 +55,15 @@ def sign(account: LocalAccount, text: str) -> str:
 
 
 def begin(services: Services, address: str, chain_id: int) -> flows.Challenge:
-    challenge = flows.begin_sign_in(services, address=address, chain_id=chain_id, origin=ORIGIN, binding=TAB)
-    assert challenge.nonce, challenge.error
-    return challenge
+    issued = flows.begin_sign_in(services, address=address, chain_id=chain_id, origin=ORIGIN, binding=TAB)
+    assert issued.ok, issued
+    return issued.value
 
 
 def users_with_wallet(services: Services, address: str) -> list[int]:
     with services.db() as session:
-        table = User.__table__
-        return list(session.execute(sa.select(table.c.id).where(table.c.wallet_address == address)).scalars())
+        table = Identity.__table__
+        return list(session.execute(sa.select(table.c.user_id).where(identity_rows.wallet_of(address))).scalars())
 
 
 def test_the_owners_signature_signs_in_the_contract_wallet(
@@ -72,13 +74,15 @@ def test_the_owners_signature_signs_in_the_contract_wallet(
     created = flows.complete_sign_in(
         chain_services, nonce=challenge.nonce, signature=sign(owner, challenge.message), binding=TAB
     )
-    assert created.error == "" and created.created and created.address == contract
+    assert created.ok, created
+    created = created.value
+    assert created.created and created.address == contract
     assert users_with_wallet(chain_services, contract) == [created.user_id]
     assert users_with_wallet(chain_services, owner.address) == []  # the owner key got no account of its own
 
     again = begin(chain_services, contract, anvil.chain_id)
     loaded = flows.complete_sign_in(chain_services, nonce=again.nonce, signature=sign(owner, again.message), binding=TAB)
-    assert loaded.user_id == created.user_id and not loaded.created
+    assert loaded.ok and loaded.value.user_id == created.user_id and not loaded.value.created
 
 
 def test_another_keys_signature_is_refused_like_a_bad_eoa_signature(
@@ -91,7 +95,8 @@ def test_another_keys_signature_is_refused_like_a_bad_eoa_signature(
         answers.append(
             flows.complete_sign_in(chain_services, nonce=challenge.nonce, signature=sign(thief, challenge.message), binding=TAB)
         )
-    assert answers[0] == answers[1] == flows.WalletSignIn(error=flows.SIGN_IN_FAILED)
+    assert answers[0] == answers[1]
+    assert (answers[0].code, answers[0].detail) == (Code.SIGNATURE_INVALID, "invalid_signature")
     assert users_with_wallet(chain_services, contract) == []
 
 
@@ -101,7 +106,7 @@ def test_the_owners_signature_over_other_text_is_refused(
     challenge = begin(chain_services, contract, anvil.chain_id)
     other_text = challenge.message.replace(ORIGIN, "http://evil.example")
     result = flows.complete_sign_in(chain_services, nonce=challenge.nonce, signature=sign(owner, other_text), binding=TAB)
-    assert result == flows.WalletSignIn(error=flows.SIGN_IN_FAILED)
+    assert result.code == Code.SIGNATURE_INVALID
     assert users_with_wallet(chain_services, contract) == []
 
 
@@ -112,7 +117,8 @@ def test_an_unreachable_chain_refuses_the_contract_signature(
     chain_services.settings.chains = {anvil.chain_id: DEAD_RPC}
     challenge = begin(chain_services, contract, anvil.chain_id)
     result = flows.complete_sign_in(chain_services, nonce=challenge.nonce, signature=sign(owner, challenge.message), binding=TAB)
-    assert result == flows.WalletSignIn(error=flows.SIGN_IN_FAILED)  # fail closed, and the same answer as a bad signature
+    # Fail closed: refused, no account (the chain seam answers "invalid" or "unavailable").
+    assert result.code in (Code.SIGNATURE_INVALID, Code.CHAIN_UNAVAILABLE)
     assert users_with_wallet(chain_services, contract) == []
 
     # The refusal was the dead chain's doing: with the live one the same owner signs in.
@@ -120,4 +126,4 @@ def test_an_unreachable_chain_refuses_the_contract_signature(
     challenge = begin(chain_services, contract, anvil.chain_id)
     assert flows.complete_sign_in(
         chain_services, nonce=challenge.nonce, signature=sign(owner, challenge.message), binding=TAB
-    ).user_id
+    ).ok
