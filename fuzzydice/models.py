@@ -211,18 +211,23 @@ class SecondFactorLock(SQLModel, table=True):
 
     Scopes: `sign_in` (the second step after a first factor) and `step_up` (a full
     session confirming a sensitive change), so failures of someone who only has the
-    password never lock the owner's own signed-in sessions out of step-up.
+    password never lock the owner's own signed-in sessions out of step-up. Every change
+    is a compare-and-set on `version` (see `fuzzydice.mfa.lock`).
     """
 
     __tablename__ = "second_factor_locks"
 
     user_id: int = Field(foreign_key="users.id", primary_key=True, ondelete="CASCADE")
     scope: str = Field(default="sign_in", primary_key=True, max_length=16)
-    failures: int = 0
+    recent_failures: str = Field(default="[]", sa_column=sa.Column(sa.Text(), nullable=False))
+    """JSON list of the times (ISO 8601, UTC, oldest first) of the failures that may still count, at most the maximum."""
     in_flight: int = 0
     """Codes being checked right now; they hold a slot until they succeed or fail."""
-    window_started_at: datetime = Field(sa_column=utc_column())
+    last_reserved_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    """When the last slot was taken; slots still held a whole window later belong to requests that died."""
     locked_until: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    version: int = 0
+    """Bumped by every change, which only applies to the version it read."""
 
 
 class AuditEvent(SQLModel, table=True):

@@ -222,10 +222,11 @@ class Settings(BaseSettings):
     """Second-step failures (all factors together) that lock the second step."""
 
     second_factor_failure_window: timedelta = timedelta(minutes=15)
-    """Window in which second-step failures are counted."""
+    """Sliding window of second-step failures: at any moment, those of the last this long count."""
 
     second_factor_lock: timedelta = timedelta(minutes=15)
-    """How long the second step stays locked."""
+    """How long the second step stays locked; its failures are then forgiven. At least the window, so that no
+    more than `second_factor_max_failures` codes are checked in any window."""
 
     step_up_lifetime: timedelta = timedelta(minutes=5)
     """How long a fresh second factor allows sensitive changes (re-enrol, new backup codes, unlink)."""

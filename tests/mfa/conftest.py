@@ -6,8 +6,10 @@ moves only through the `FixedClock`.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 import pytest
 import sqlalchemy as sa
@@ -72,6 +74,16 @@ def lock_row(services: Services, user_id: int, scope: lock.Scope = lock.SIGN_IN)
     """The second-step lock's row of `user_id` in `scope` (None before any code was checked)."""
     with services.db() as session:
         return session.get(SecondFactorLock, (user_id, scope))
+
+
+def failure_times(row: SecondFactorLock) -> list[datetime]:
+    """The failure times a lock row keeps (oldest first); some may have aged out since it was written."""
+    return [datetime.fromisoformat(t) for t in json.loads(row.recent_failures)]
+
+
+def failure_count(row: SecondFactorLock) -> int:
+    """How many failure times a lock row keeps."""
+    return len(failure_times(row))
 
 
 def audit_events(services: Services, user_id: int) -> list[AuditEvent]:

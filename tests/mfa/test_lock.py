@@ -1,7 +1,9 @@
 """The second-step lock: 5 failures (all factors together) in 15 minutes lock the step for 15 minutes.
 
-The lock has two scopes: codes from a first-factor session count for sign-in, codes
-from a full session for step-up. Codes in flight hold a slot until they are settled.
+Failures count in a sliding window: those of the last 15 minutes, wherever the clock
+stands, so no more than 5 codes are evaluated in any 15 minutes. The lock has two
+scopes: codes from a first-factor session count for sign-in, codes from a full session
+for step-up. Codes in flight hold a slot until they are settled.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from fuzzydice.mfa.flows import SecondStepResult
 from fuzzydice.models import SecondFactorLock
 from fuzzydice.services import Services
 from tests.conftest import full_session, pending_session, run_in_parallel, session_id_of
-from tests.mfa.conftest import Enrolled, audit_events, lock_row, code_at, raw, wrong_code
+from tests.mfa.conftest import Enrolled, audit_events, code_at, failure_count, lock_row, raw, wrong_code
 
 MINUTE = 60
 
@@ -311,7 +313,7 @@ def test_step_up_failures_do_not_lock_sign_in(services: Services, enrolled: Enro
     assert flows.attempts_left(services, enrolled.user_id, lock.STEP_UP) == 0
     assert flows.attempts_left(services, enrolled.user_id, lock.SIGN_IN) == 5
     sign_in = lock_row(services, enrolled.user_id, lock.SIGN_IN)  # written by the activation
-    assert (sign_in.failures, sign_in.in_flight, sign_in.locked_until) == (0, 0, None)
+    assert (failure_count(sign_in), sign_in.in_flight, sign_in.locked_until) == (0, 0, None)
     # A sign-in (a first-factor session) still takes its code.
     assert correct(services, enrolled).ok
 
@@ -389,7 +391,7 @@ def test_busy_when_every_slot_is_held_by_a_code_in_flight(services: Services, en
     busy = correct(services, enrolled)
     assert busy == SecondStepResult(False, flows.BUSY)
     assert busy.attempts_left is None and busy.locked_until is None
-    assert lock_row(services, user_id).failures == 0  # not counted
+    assert failure_count(lock_row(services, user_id)) == 0  # not counted
     with services.db() as session:
         lock.release(session, user_id, lock.SIGN_IN)
     assert correct(services, enrolled).ok  # the same code, once a slot is free
@@ -414,7 +416,7 @@ def test_reserve_and_record_directly(services: Services, clock: FixedClock, make
         assert lock.locked_until(session, user_id, lock.SIGN_IN, clock.now()) == refusal.locked_until
         row = session.get(SecondFactorLock, (user_id, lock.SIGN_IN))
         assert row.locked_until == clock.now() + settings.second_factor_lock
-        assert (row.failures, row.in_flight) == (5, 0)
+        assert (failure_count(row), row.in_flight) == (5, 0)
         # The other scope is untouched.
         assert lock.attempts_left(session, user_id, lock.STEP_UP, clock.now(), settings) == 5
         assert lock.locked_until(session, user_id, lock.STEP_UP, clock.now()) is None
@@ -427,7 +429,7 @@ def test_reserve_and_record_directly(services: Services, clock: FixedClock, make
         assert lock.attempts_left(session, user_id, lock.SIGN_IN, clock.now(), settings) == 5
         session.expire_all()
         row = session.get(SecondFactorLock, (user_id, lock.SIGN_IN))
-        assert (row.failures, row.in_flight, row.locked_until) == (0, 0, None)
+        assert (failure_count(row), row.in_flight, row.locked_until) == (0, 0, None)
 
 
 def test_codes_in_flight_hold_their_slots(services: Services, make_user: Callable[..., int]) -> None:
@@ -436,7 +438,7 @@ def test_codes_in_flight_hold_their_slots(services: Services, make_user: Callabl
     def state(session) -> tuple[int, int]:
         session.expire_all()
         row = session.get(SecondFactorLock, (user_id, lock.SIGN_IN))
-        return row.failures, row.in_flight
+        return failure_count(row), row.in_flight
 
     with services.db() as session:
         for _ in range(5):
@@ -483,7 +485,7 @@ def test_slots_of_requests_that_died_are_freed_with_the_window(
         assert lock.reserve_attempt(session, user_id, lock.SIGN_IN, clock.now(), settings) is None
         session.expire_all()
         row = session.get(SecondFactorLock, (user_id, lock.SIGN_IN))
-        assert (row.failures, row.in_flight, row.window_started_at) == (0, 1, clock.now())
+        assert (failure_count(row), row.in_flight, row.last_reserved_at) == (0, 1, clock.now())
 
 
 def test_scopes_are_counted_apart(services: Services, make_user: Callable[..., int]) -> None:
@@ -515,4 +517,4 @@ def test_parallel_reservations_take_exactly_the_allowed_slots(services: Services
     assert taken.count(None) == 5
     assert [t for t in taken if t is not None] == [lock.Refused()] * 45  # busy, not locked
     row = lock_row(services, user_id)
-    assert (row.failures, row.in_flight, row.locked_until) == (0, 5, None)
+    assert (failure_count(row), row.in_flight, row.locked_until) == (0, 5, None)

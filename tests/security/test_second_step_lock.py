@@ -1,7 +1,7 @@
 """Attack review #7, finding 9: the second-step lock must not be a weapon, nor leak guesses under load.
 
 The lock lets 5 wrong second-factor codes through per window, then locks for 15 minutes.
-Three ways to turn it against the owner or around itself:
+Four ways to turn it against the owner or around itself:
 
 - Lock-out: someone who has only the password signs in, types 5 wrong codes and locks
   the account. If that one lock also guarded step-up, the owner's own signed-in
@@ -15,6 +15,9 @@ Three ways to turn it against the owner or around itself:
   5 wrong ones are ever evaluated. A success forgives the failures; if it also freed
   the slots of the wrong codes still being checked, a burst that straddles someone's
   success would get a second round of 5 guesses on top of the ones in flight.
+- Around the end of a window (issue #8, point 9): with a fixed window, 4 guesses just
+  before it ends and 5 just after were 8 or more in two minutes. Failures count in a
+  sliding window: no more than 5 codes are checked in any 15 minutes.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -31,9 +35,10 @@ from fuzzydice.auth import step_up
 from fuzzydice.auth.sessions import FIRST_FACTOR
 from fuzzydice.mfa import flows, lock, totp
 from fuzzydice.mfa.flows import SecondStepResult
+from fuzzydice.outcome import Code, Failure
 from fuzzydice.services import Services
-from tests.conftest import TEST_TAB, full_session, run_in_parallel, session_id_of
-from tests.mfa.conftest import Enrolled, audit_events, lock_row, code_at, enrol, wrong_code
+from tests.conftest import TEST_TAB, full_session, pending_session, run_in_parallel, session_id_of
+from tests.mfa.conftest import Enrolled, audit_events, code_at, enrol, failure_count, lock_row, wrong_code
 
 THIEF_IP = "198.51.100.7"
 MAX = 5
@@ -109,7 +114,7 @@ def test_copies_of_a_valid_code_sent_at_once_do_not_lock_the_owner(services: Ser
     assert late == [SecondStepResult(False, flows.REPLAYED)] * (MAX + 1)
 
     row = lock_row(services, enrolled.user_id)
-    assert (row.failures, row.in_flight, row.locked_until) == (0, 0, None)
+    assert (failure_count(row), row.in_flight, row.locked_until) == (0, 0, None)
     assert flows.attempts_left(services, enrolled.user_id) == MAX
     assert audit_events(services, enrolled.user_id) == []
     wrong = submit(services, enrolled.user_id, enrolled.session_id, wrong_code(services, enrolled.secret))
@@ -183,4 +188,79 @@ def test_a_success_inside_a_burst_of_wrong_codes_never_lets_more_than_five_be_ev
     assert all(worker[-1].locked_until == until for worker in burst)
     assert len(audit_events(services, enrolled.user_id)) == 1
     row = lock_row(services, enrolled.user_id)
-    assert (row.failures, row.in_flight) == (MAX, 0)
+    assert (failure_count(row), row.in_flight) == (MAX, 0)
+
+
+def test_guesses_around_the_end_of_a_window_are_still_five_per_window(
+    services: Services, enrolled: Enrolled, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue #8, point 9. One guess at 14:45 opens a fixed window, three at 14:59 leave one attempt, and at
+    15:01 that window has ended: 5 more guesses were checked there, 8 in two minutes. In a sliding window
+    the guess of 14:45 frees one attempt at 15:00 and no more: 5 guesses in any 15 minutes."""
+    clock = services.clock
+    window = services.settings.second_factor_failure_window
+    evaluated = spy_on_evaluations(services, monkeypatch)
+
+    assert [o.attempts_left for o in guesses(services, enrolled, 1)] == [4]  # 14:45
+    clock.advance(timedelta(minutes=14))
+    assert [o.attempts_left for o in guesses(services, enrolled, 3)] == [3, 2, 1]  # 14:59
+    clock.advance(timedelta(minutes=2))
+    until = clock.now() + services.settings.second_factor_lock
+    later = guesses(services, enrolled, MAX + 3)  # 15:01
+
+    assert [(o.code, o.attempts_left, o.retry_at) for o in later] == [
+        (Code.WRONG_CODE, 1, None), (Code.WRONG_CODE, 0, until), *[(Code.LOCKED, 0, until)] * (MAX + 1)
+    ]
+    assert len(evaluated) == 6
+    assert max(sum(start <= t < start + window for t in evaluated) for start in evaluated) == MAX
+
+
+def test_a_parallel_burst_after_the_end_of_a_window_gets_only_the_attempts_left(
+    services: Services, enrolled: Enrolled, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same attack with 50 requests at once at 15:01: exactly the one freed attempt and the last one are checked."""
+    clock = services.clock
+    guesses(services, enrolled, 1)
+    clock.advance(timedelta(minutes=14))
+    guesses(services, enrolled, 3)
+    clock.advance(timedelta(minutes=2))
+    evaluated = spy_on_evaluations(services, monkeypatch)
+    until = clock.now() + services.settings.second_factor_lock
+    session_id = pending_session(services, enrolled.user_id)[1]
+    guess = wrong_code(services, enrolled.secret)
+
+    burst = run_in_parallel(
+        lambda: flows.verify_second_step(services, user_id=enrolled.user_id, session_id=session_id, code=guess), workers=50
+    )
+
+    assert len(evaluated) == 2
+    checked = sorted((o for o in burst if o.code == Code.WRONG_CODE), key=lambda o: o.attempts_left)
+    assert [(o.attempts_left, o.retry_at) for o in checked] == [(0, until), (1, None)]
+    assert all(o.code in (Code.BUSY, Code.LOCKED) for o in burst if o.code != Code.WRONG_CODE)
+    assert flows.attempts_left(services, enrolled.user_id) == 0
+    row = lock_row(services, enrolled.user_id)
+    assert (failure_count(row), row.in_flight, row.locked_until) == (MAX, 0, until)
+
+
+def spy_on_evaluations(services: Services, monkeypatch: pytest.MonkeyPatch) -> list[datetime]:
+    """The clock's time of every TOTP code checked from now on (a spy that calls the real check)."""
+    evaluated: list[datetime] = []
+    real = totp.matching_step
+
+    def spy(secret, code, moment, settings):
+        evaluated.append(services.clock.now())
+        return real(secret, code, moment, settings)
+
+    monkeypatch.setattr(totp, "matching_step", spy)  # the TOTP kind calls it as totp.matching_step
+    return evaluated
+
+
+def guesses(services: Services, user: Enrolled, times: int) -> list[Failure]:
+    """`times` wrong codes from a new first-factor session (the password again: such a session lasts 10 minutes)."""
+    session_id = pending_session(services, user.user_id)[1]
+    guess = wrong_code(services, user.secret)
+    answers = [
+        flows.verify_second_step(services, user_id=user.user_id, session_id=session_id, code=guess) for _ in range(times)
+    ]
+    assert not any(answer.ok for answer in answers)
+    return answers
