@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from eth_account import Account as EthAccount
 from playwright.sync_api import expect
 
 from tests.e2e.journeys import (
@@ -31,7 +32,7 @@ def test_link_a_wallet_then_sign_in_both_ways(page, base_url, app_clock, wallet)
     confirm_with_code(page, account, app_clock)
     page.get_by_role("button", name="Link a wallet").click()
     expect(page.get_by_role("status")).to_contain_text("Wallet linked")
-    expect(page.locator("#linked-wallet")).to_have_text(wallet.address)
+    expect(page.locator(".linked-wallet")).to_have_text([wallet.address])
 
     # The wallet signs in to the same account, with the same second factor.
     page.goto(f"{base_url}/user/home")
@@ -60,12 +61,37 @@ def test_a_wallet_user_signs_again_and_gives_a_code(page, base_url, app_clock, w
     assert len(wallet.signed) == signed_before + 1
     confirm_with_code(page, person, app_clock)
     # Now a password can be added; the wallet cannot be unlinked before that (last way in).
-    expect(page.get_by_role("button", name="Unlink wallet")).to_have_count(0)
+    expect(page.get_by_role("button", name=f"Unlink wallet {wallet.address}")).to_have_count(0)
     page.get_by_label("Email").fill(f"wallet-{wallet.address[2:10].lower()}@example.com")
     page.get_by_label("New password").fill("quiet harbor lantern 58")
     page.get_by_role("button", name="Add email and password").click()
     expect(page.get_by_role("status")).to_contain_text("Email and password added")
-    expect(page.get_by_role("button", name="Unlink wallet")).to_be_visible()
+    expect(page.get_by_role("button", name=f"Unlink wallet {wallet.address}")).to_be_visible()
+
+
+def test_two_wallets_each_with_its_own_unlink_and_the_other_still_signs_in(page, base_url, app_clock, wallet):
+    account = register_and_enrol(page, base_url, app_clock, name="Two Wallets")
+    page.goto(f"{base_url}/user/security")
+    confirm_with_code(page, account, app_clock)
+    page.get_by_role("button", name="Link a wallet").click()
+    expect(page.get_by_role("status")).to_contain_text("Wallet linked")
+    first = wallet.address
+    wallet.account = EthAccount.create()  # the person switches to another account in the wallet
+    second = wallet.address
+    page.get_by_role("button", name="Link another wallet").click()
+    expect(page.locator(".linked-wallet")).to_have_text([first, second])
+    for address in (first, second):
+        expect(page.get_by_role("button", name=f"Unlink wallet {address}")).to_be_visible()
+
+    page.get_by_role("button", name=f"Unlink wallet {first}").click()
+    expect(page.get_by_role("status")).to_contain_text("Wallet unlinked")
+    expect(page.locator(".linked-wallet")).to_have_text([second])
+
+    # The wallet that remains signs in to the account, with the same second factor.
+    page.goto(f"{base_url}/user/home")
+    sign_out(page)
+    wallet_sign_in_with_code(page, base_url, account.secret, app_clock)
+    expect(page.get_by_text("Two Wallets")).to_be_visible()
 
 
 def test_new_authenticator_replaces_the_old_one(page, base_url, app_clock):

@@ -8,24 +8,28 @@ import reflex as rx
 
 from fuzzydice.auth import factor_changes, identities, step_up
 from fuzzydice.auth.password_pool import run_password_flow
-from fuzzydice.auth.passwords import BUSY
 from fuzzydice.mfa.qr import qr_svg_data_uri
+from fuzzydice.outcome import Code, fail
 from fuzzydice.services import get_services
 from fuzzydice.ui import routes, wallet_scripts
 from fuzzydice.ui.components import form_error, labelled_input, page_card, submit_button
 from fuzzydice.ui.event_payloads import text_field
+from fuzzydice.ui.messages import field_messages
 from fuzzydice.ui.page_spec import Page
 from fuzzydice.ui.session_state import SessionState
-from fuzzydice.ui.wallet_signin import MAX_SIGNATURE_CHARS, challenge_from_connect
+from fuzzydice.ui.wallet_signin import MAX_SIGNATURE_CHARS, challenge_from_connect, failure_words
 
 
 class SecurityState(rx.State):
     """This user's identities and the sensitive changes, behind a fresh second factor."""
 
     fresh: bool = False
-    wallet_address: str = ""
+    wallets: list[str] = []
+    """The account's wallet addresses (EIP-55), in the order they were linked."""
     email: str = ""
     has_password: bool = False
+    can_unlink: bool = False
+    """The account has more than one way in: any one of them may go."""
     wallet_signed: bool = False
     use_backup: bool = False
     error: str = ""
@@ -43,13 +47,18 @@ class SecurityState(rx.State):
         session = await self.get_state(SessionState)
         return session._user_id, session._session_token()
 
+    async def _session_ids(self) -> tuple[int | None, int | None]:
+        session = await self.get_state(SessionState)
+        return session._user_id, session._session_id
+
     async def _refresh(self) -> None:
-        user_id, token = await self._ids()
+        user_id, session_id = await self._session_ids()
         if user_id is None:
             return
-        info = await asyncio.to_thread(identities.overview, get_services(), token=token, user_id=user_id)
-        self.wallet_address, self.email = info["wallet_address"], info["email"]
-        self.has_password, self.fresh = info["has_password"], info["fresh"]
+        info = await asyncio.to_thread(identities.overview, get_services(), session_id=session_id, user_id=user_id)
+        self.wallets, self.email = list(info.wallets), info.email
+        self.has_password, self.fresh = info.has_password, info.fresh
+        self.can_unlink = len(info.wallets) + int(info.has_password) > 1
 
     @rx.event
     async def on_load(self):
@@ -110,15 +119,15 @@ class SecurityState(rx.State):
         user_id, _ = await self._ids()
         if user_id is None:
             return
-        address, challenge = await challenge_from_connect(
+        address, challenge, problem = await challenge_from_connect(
             result,
             origin=self.router.headers.origin,
             binding=self.router.session.client_token,
             purpose=self._wallet_purpose,
             user_id=user_id,
         )
-        if challenge.error:
-            self.busy, self.error = False, challenge.error
+        if challenge is None:
+            self.busy, self.error = False, problem
             return
         self._nonce = challenge.nonce
         return rx.call_script(
@@ -129,34 +138,34 @@ class SecurityState(rx.State):
     async def wallet_signed_message(self, result: dict):
         """Verify the signature for the purpose it was asked for."""
         result = result if isinstance(result, dict) else {}
-        user_id, token = await self._ids()
+        user_id, session_id = await self._session_ids()
         nonce, self._nonce = self._nonce, ""
         if result.get("error") or user_id is None or not nonce:
             self.busy = False
             self.error = wallet_scripts.wallet_error_message(str(result.get("error", "")), str(result.get("message", "")))
             return
         args = {
-            "token": token, "user_id": user_id, "nonce": nonce,
+            "session_id": session_id, "user_id": user_id, "nonce": nonce,
             "signature": text_field(result, "signature", MAX_SIGNATURE_CHARS), "binding": self.router.session.client_token,
         }
         if self._wallet_purpose == "link":
-            error = await asyncio.to_thread(identities.link_wallet, get_services(), **args)
+            outcome = await asyncio.to_thread(identities.link_wallet, get_services(), **args)
             message = "Wallet linked: you can now sign in with it too. Other sessions were signed out."
         else:
-            error = await asyncio.to_thread(step_up.confirm_wallet, get_services(), **args)
-            self.wallet_signed = not error
+            outcome = await asyncio.to_thread(step_up.confirm_wallet, get_services(), **args)
+            self.wallet_signed = outcome.ok
             message = "Signed. Now enter a code from your authenticator app."
         self.busy = False
-        self.error, self.notice = error, ("" if error else message)
+        self.error, self.notice = ("", message) if outcome.ok else (failure_words(outcome), "")
         await self._refresh()
 
     # --- the changes --------------------------------------------------------------
-    async def _change(self, action, success: str):
-        user_id, token = await self._ids()
+    async def _change(self, action, success: str, **args):
+        user_id, session_id = await self._session_ids()
         if user_id is None:
             return
-        error = await asyncio.to_thread(action, get_services(), token=token, user_id=user_id)
-        self.error, self.notice = error, ("" if error else success)
+        outcome = await asyncio.to_thread(action, get_services(), session_id=session_id, user_id=user_id, **args)
+        self.error, self.notice = ("", success) if outcome.ok else (failure_words(outcome), "")
         await self._refresh()
 
     @rx.event
@@ -195,9 +204,13 @@ class SecurityState(rx.State):
         self.error, self.notice = "", "New authenticator set up. The old one no longer works; other sessions were signed out."
 
     @rx.event
-    async def unlink_wallet(self):
-        """Remove the wallet identity."""
-        await self._change(identities.unlink_wallet, "Wallet unlinked. Other sessions were signed out.")
+    async def unlink_wallet(self, address: str):
+        """Remove one wallet (the core checks that it is this account's and not its last way in)."""
+        if not isinstance(address, str) or len(address) > 64:
+            return
+        await self._change(
+            identities.unlink_wallet, "Wallet unlinked. Other sessions were signed out.", address=address
+        )
 
     @rx.event
     async def unlink_password(self):
@@ -207,17 +220,18 @@ class SecurityState(rx.State):
     @rx.event
     async def add_password(self, form: dict):
         """Add an email and password to a wallet account."""
-        user_id, token = await self._ids()
+        user_id, session_id = await self._session_ids()
         if user_id is None:
             return
         services = get_services()
-        errors = await run_password_flow(  # it hashes: kept off the default executor the guard uses
-            services.settings, identities.add_password, services, token=token, user_id=user_id,
-            email=text_field(form, "new_email"), password=text_field(form, "new_password"), when_busy={"form": BUSY},
+        outcome = await run_password_flow(  # it hashes: kept off the default executor the guard uses
+            services.settings, identities.add_password, services, session_id=session_id, user_id=user_id,
+            email=text_field(form, "new_email"), password=text_field(form, "new_password"), when_busy=fail(Code.BUSY),
         )
-        self.email_error, self.password_error = errors.get("email", ""), errors.get("password", "")
-        self.error = errors.get("form", "")
-        if not errors:
+        fields = {} if outcome.ok else field_messages(outcome)
+        self.email_error, self.password_error = fields.get("email", ""), fields.get("password", "")
+        self.error = "" if outcome.ok or fields else failure_words(outcome)
+        if outcome.ok:
             self.notice = "Email and password added: you can now sign in with them too. Other sessions were signed out."
         await self._refresh()
 
@@ -226,7 +240,7 @@ def _confirm_section() -> rx.Component:
     return rx.vstack(
         rx.text("Changes here need a fresh confirmation that it's you.", size="2"),
         rx.cond(
-            (SecurityState.wallet_address != "") & ~SecurityState.wallet_signed,
+            (SecurityState.wallets.length() > 0) & ~SecurityState.wallet_signed,
             rx.button("Sign with your wallet", on_click=SecurityState.sign_with_wallet("reauth"), variant="outline"),
         ),
         rx.form(
@@ -250,6 +264,26 @@ def _confirm_section() -> rx.Component:
             on_click=SecurityState.toggle_backup, variant="ghost", size="2",
         ),
         width="100%",
+    )
+
+
+def _wallet_row(address: rx.Var[str]) -> rx.Component:
+    """One linked wallet, with its own Unlink button while another way in remains."""
+    return rx.hstack(
+        rx.text("Wallet ", rx.code(address, class_name="linked-wallet")),
+        rx.cond(
+            SecurityState.can_unlink,
+            rx.button(
+                "Unlink",
+                on_click=SecurityState.unlink_wallet(address),
+                variant="soft",
+                color_scheme="red",
+                aria_label="Unlink wallet " + address,
+            ),
+        ),
+        wrap="wrap",
+        role="group",
+        aria_label="Wallet " + address,
     )
 
 
@@ -279,20 +313,20 @@ def _changes_section() -> rx.Component:
             ),
         ),
         rx.heading("Ways to sign in", size="4", as_="h2"),
-        rx.cond(
-            SecurityState.wallet_address != "",
-            rx.hstack(
-                rx.text("Wallet ", rx.code(SecurityState.wallet_address, id="linked-wallet")),
-                rx.cond(SecurityState.has_password, rx.button("Unlink wallet", on_click=SecurityState.unlink_wallet, variant="soft", color_scheme="red")),
-                wrap="wrap",
-            ),
-            rx.button("Link a wallet", on_click=SecurityState.sign_with_wallet("link"), variant="outline"),
+        rx.foreach(SecurityState.wallets, _wallet_row),
+        rx.button(
+            rx.cond(SecurityState.wallets.length() > 0, "Link another wallet", "Link a wallet"),
+            on_click=SecurityState.sign_with_wallet("link"),
+            variant="outline",
         ),
         rx.cond(
             SecurityState.has_password,
             rx.hstack(
                 rx.text("Email and password ", rx.code(SecurityState.email)),
-                rx.cond(SecurityState.wallet_address != "", rx.button("Remove password", on_click=SecurityState.unlink_password, variant="soft", color_scheme="red")),
+                rx.cond(
+                    SecurityState.can_unlink,
+                    rx.button("Remove password", on_click=SecurityState.unlink_password, variant="soft", color_scheme="red"),
+                ),
                 wrap="wrap",
             ),
             rx.form(
