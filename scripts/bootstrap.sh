@@ -2,7 +2,7 @@
 # Install whatever the project needs and is missing; fast no-op when all is present.
 #
 #   scripts/bootstrap.sh            Python venv (+ requirements), bun, anvil and solc
-#   scripts/bootstrap.sh --browser  also Debian Chromium for the browser tests
+#   scripts/bootstrap.sh --browser  also Debian Chromium and PostgreSQL for the tests (`make test`)
 #
 # Safe to run with no stdin (CI). Never runs `playwright install`.
 set -euo pipefail
@@ -118,9 +118,18 @@ if ! anvil_ok || ! solc_ok; then
     log "anvil $ANVIL_VERSION ($(anvil_bin)) and solc $SOLC_VERSION ready"
 fi
 
+# --- PostgreSQL for the suite's second database run (tests/postgres_server.py) ----------
+# Only the binaries are needed: the tests start a private cluster of their own (as the
+# `postgres` user, on a free port of 127.0.0.1) and stop it by PID.
+pg_ok() { compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null && compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null; }
+if [ "$want_browser" -eq 1 ] && ! pg_ok; then
+    log "installing Debian postgresql (binaries for the tests' private cluster)"
+    apt_install postgresql
+    pg_ok || { log "PostgreSQL binaries missing under /usr/lib/postgresql/*/bin after apt-get install"; exit 1; }
+fi
+
 # --- later: more local services ---------------------------------------------------
 # HOOK: add here, each guarded by a cheap "already present?" check like the above:
-#   - PostgreSQL (Debian apt) for the PostgreSQL run of the suite
 #   - Redis (Debian apt) for REFLEX_REDIS_URL / multi-worker runs
 
 # --- browser for the end-to-end tests ------------------------------------------

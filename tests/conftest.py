@@ -3,6 +3,11 @@
 Every test gets its own copy of a database migrated once per session with
 Alembic, demo-mode settings with a cheap bcrypt cost, a pinned clock, and the
 real services built on them. Nothing here is mocked.
+
+A test that uses the database (the `db_url` fixture, through `settings` or
+`services` too) runs twice: on SQLite (id `sqlite`) and on a private PostgreSQL
+cluster started once per session (id `postgresql`, tests/postgres_server.py).
+Tests of SQLite itself use the `db_path` fixture or the `sqlite_only` marker.
 """
 
 from __future__ import annotations
@@ -28,12 +33,16 @@ from fuzzydice.auth import flows  # noqa: E402
 from fuzzydice.clock import FixedClock  # noqa: E402
 from fuzzydice.services import Services, build_services  # noqa: E402
 from fuzzydice.settings import Settings  # noqa: E402
+from tests.postgres_server import PostgresServer, PostgresUnavailable  # noqa: E402
 
 TEST_BCRYPT_COST = 4  # the test profile: bcrypt's minimum, so hashing costs ~1 ms
 STRONG_PASSWORD = "violet kettle drums at noon"
 
 # The app-running fixtures (harness, browser), registered once for every folder that uses them.
 pytest_plugins = ["tests.app_fixtures"]
+
+DATABASES = ("sqlite", "postgresql")
+"""The backends every database-touching test runs on (the `db_backend` parameter)."""
 
 
 def sqlite_url(path: Path) -> str:
@@ -76,6 +85,36 @@ def make_settings(tmp_path: Path, database_url: str, **overrides: Any) -> Settin
     return Settings(**values)
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run every test that uses `db_backend` (all database fixtures do) on each backend.
+
+    A test reading the SQLite file itself (`db_path`) or marked `sqlite_only` runs on SQLite only.
+    """
+    if "db_backend" not in metafunc.fixturenames:
+        return
+    sqlite_only = "db_path" in metafunc.fixturenames or metafunc.definition.get_closest_marker("sqlite_only")
+    metafunc.parametrize("db_backend", ["sqlite"] if sqlite_only else list(DATABASES), indirect=True)
+
+
+@pytest.fixture
+def db_backend(request: pytest.FixtureRequest) -> str:
+    """`sqlite` or `postgresql`: the backend this run of the test is on."""
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """The session's private PostgreSQL cluster (started on first use, stopped by PID at the end)."""
+    try:
+        server = PostgresServer().start()
+    except PostgresUnavailable as exc:
+        pytest.fail(f"PostgreSQL test cluster: {exc}", pytrace=False)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 @pytest.fixture(scope="session")
 def migrated_template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A SQLite file migrated to head once per test session; tests copy it."""
@@ -86,18 +125,48 @@ def migrated_template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def postgres_template_db(postgres_server: PostgresServer) -> str:
+    """A PostgreSQL database migrated to head once per session; tests are created from it."""
+    name = postgres_server.create_database()
+    migrate(postgres_server.url(name))  # disposes its engine: a template must have no connection
+    return name
+
+
 @pytest.fixture
 def db_path(migrated_template_db: Path, tmp_path: Path) -> Path:
-    """This test's own migrated database file."""
+    """This test's own migrated SQLite file (a test using it runs on SQLite only)."""
     path = tmp_path / "fuzzydice.db"
     shutil.copyfile(migrated_template_db, path)
     return path
 
 
 @pytest.fixture
-def db_url(db_path: Path) -> str:
-    """URL of this test's database."""
-    return sqlite_url(db_path)
+def db_url(db_backend: str, request: pytest.FixtureRequest) -> Iterator[str]:
+    """URL of this test's own migrated database: a SQLite file, or a PostgreSQL database made from the template."""
+    if db_backend == "sqlite":
+        yield sqlite_url(request.getfixturevalue("db_path"))
+        return
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    name = server.create_database(template=request.getfixturevalue("postgres_template_db"))
+    try:
+        yield server.url(name)
+    finally:
+        server.drop_database(name)
+
+
+@pytest.fixture
+def empty_db_url(db_backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    """URL of a new, empty database (no migration run) on this test's backend."""
+    if db_backend == "sqlite":
+        yield sqlite_url(tmp_path / "empty.db")
+        return
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    name = server.create_database()
+    try:
+        yield server.url(name)
+    finally:
+        server.drop_database(name)
 
 
 @pytest.fixture
