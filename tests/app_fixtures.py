@@ -231,6 +231,36 @@ def app_clock(app_env: dict[str, str]) -> "OffsetClock":  # noqa: F821
     return clock
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def app_database(request: pytest.FixtureRequest, app_harness, app_clock) -> Iterator[str]:
+    """The running app on each database in turn: the session's SQLite file, then a new PostgreSQL database.
+
+    For `postgresql` the app's process-wide services (every page and `/api` route asks `get_services()`)
+    are swapped for ones with the same settings, keys and clock on a database made from the session's
+    migrated PostgreSQL template, and swapped back afterwards: one app build serves both runs.
+
+    Yields:
+        The database URL the app uses during the test.
+    """
+    from fuzzydice.services import build_services, get_services, set_services
+
+    current = get_services()
+    if request.param == "sqlite":
+        yield current.settings.database_url
+        return
+    server = request.getfixturevalue("postgres_server")
+    name = server.create_database(template=request.getfixturevalue("postgres_template_db"))
+    url = server.url(name)
+    services = build_services(current.settings.model_copy(update={"database_url": url}), current.clock)
+    set_services(services)
+    try:
+        yield url
+    finally:
+        set_services(current)
+        services.engine.dispose()
+        server.drop_database(name)
+
+
 @pytest.fixture(scope="session")
 def base_url(app_harness) -> str:
     """Origin to browse, e.g. ``http://127.0.0.1:41234`` (no trailing slash).

@@ -1,8 +1,12 @@
-"""The production build serves the landing page in a real browser."""
+"""The production build serves the landing page in a real browser; the basic journey runs on both databases."""
 
 import re
 
+import sqlalchemy as sa
 from playwright.sync_api import expect
+
+from fuzzydice.services import get_services
+from tests.e2e.journeys import HOME, register_and_enrol, sign_in, sign_out
 
 
 def test_landing_explains_and_leads_to_sign_in_and_registration(page, base_url):
@@ -41,3 +45,22 @@ def test_forms_label_every_input_and_say_what_to_autofill(page, base_url):
     expect(page.get_by_label("Email")).to_have_attribute("autocomplete", "username")
     expect(page.get_by_label("Password", exact=True)).to_have_attribute("autocomplete", "new-password")
     expect(page.get_by_label("Phone (optional)")).to_have_attribute("autocomplete", "tel")
+
+
+def test_register_enrol_sign_out_and_sign_in_on_each_database(page, base_url, app_clock, app_database):
+    services = get_services()
+    assert services.settings.database_url == app_database
+    with services.db() as session:
+        users_before = session.execute(sa.text("SELECT count(*) FROM users")).scalar_one()
+
+    account = register_and_enrol(page, base_url, app_clock)
+    sign_out(page)
+    sign_in(page, base_url, account, app_clock)
+    expect(page).to_have_url(HOME)
+
+    # The journey ran on this database: the account is a new row there, and so are its sessions.
+    with services.db() as session:
+        assert session.execute(sa.text("SELECT count(*) FROM users")).scalar_one() == users_before + 1
+        user_id = session.execute(sa.text("SELECT max(id) FROM users")).scalar_one()
+        sessions_of = sa.text("SELECT count(*) FROM auth_sessions WHERE user_id = :id")
+        assert session.execute(sessions_of, {"id": user_id}).scalar_one() >= 1
