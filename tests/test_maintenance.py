@@ -43,3 +43,28 @@ def test_cleanup_removes_only_what_has_expired(services, clock, make_user):
     clock.advance(services.settings.throttle_memory + timedelta(seconds=1))
     assert delete_expired_rows(services)["sign_in_throttles"] == 2
     assert counts(services) == (0, 0, 0)
+
+
+def test_audit_entries_are_kept_for_the_retention_and_removed_after_it(services, clock, make_user):
+    from fuzzydice import audit
+
+    retention = services.settings.audit_retention
+    assert retention == timedelta(days=365)
+    user_id = make_user()  # its REGISTERED entry is written now
+    clock.advance(timedelta(days=200))
+    with services.db() as session:
+        audit.record(session, audit.Action.SIGN_IN, now=clock.now(), user_id=user_id)
+        audit.record(session, audit.Action.SIGN_IN, now=clock.now(), user_id=None, result=audit.Result.FAILED)
+        session.commit()
+
+    clock.advance(retention - timedelta(days=200))  # the first entry is exactly a retention old: kept
+    assert delete_expired_rows(services)["audit_events"] == 0
+    assert [e.action for e in audit.events(services, user_id)] == ["sign_in", "registered"]
+
+    clock.advance(timedelta(seconds=1))
+    assert delete_expired_rows(services)["audit_events"] == 1
+    assert [e.action for e in audit.events(services, user_id)] == ["sign_in"]
+
+    clock.advance(timedelta(days=200))  # the later ones, with or without an account, go in their turn
+    assert delete_expired_rows(services)["audit_events"] == 2
+    assert audit.events(services, user_id) == []

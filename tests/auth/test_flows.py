@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 from sqlmodel import select
 
+from fuzzydice import audit
 from fuzzydice.auth import flows
 from fuzzydice.auth.sessions import FIRST_FACTOR, FULL
 from fuzzydice.auth.tokens import token_hash
 from fuzzydice.clock import FixedClock
-from fuzzydice.models import AuthSession, Identity, SignInThrottle, User
+from fuzzydice.models import AuditEvent, AuthSession, Identity, SignInThrottle, User
 from fuzzydice.outcome import Code, Failure, Ok, Problem
 from fuzzydice.services import Services
 from tests.conftest import TEST_TAB, STRONG_PASSWORD
@@ -233,3 +237,114 @@ def test_sign_out_ends_the_session_at_once(services: Services, ada: int) -> None
     assert flows.current_session(services, claimed.token) is None
     assert flows.sign_out(services, claimed.token) is False
     assert flows.sign_out(services, None) is False
+
+
+# --- audit entries ----------------------------------------------------------------
+
+UA = "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0"
+BY_PASSWORD = {"method": "password"}
+
+
+def trail(services: Services, user_id: int) -> list[tuple]:
+    """The account's entries, oldest first, as (action, result, ip, user agent, details)."""
+    return [(e.action, e.result, e.ip, e.user_agent, e.details) for e in reversed(audit.events(services, user_id, limit=100))]
+
+
+def entries_without_account(services: Services) -> list[tuple]:
+    table = AuditEvent.__table__
+    with services.db() as session:
+        return [tuple(row) for row in session.execute(
+            sa.select(table.c.kind, table.c.result, table.c.ip, table.c.user_agent, table.c.details, table.c.session_id)
+            .where(table.c.user_id.is_(None))
+            .order_by(table.c.id)
+        )]
+
+
+def test_registration_and_sign_ins_are_recorded_with_where_they_came_from(services: Services) -> None:
+    ada = flows.register(services, name="Ada", email=EMAIL, password=STRONG_PASSWORD, ip=IP, user_agent=UA).value
+    assert user_of(flows.sign_in_with_password(services, email=EMAIL, password=STRONG_PASSWORD, ip=IP, user_agent=UA)) == ada
+    assert is_wrong(flows.sign_in_with_password(services, email=EMAIL, password="not it at all", ip=OTHER_IP, user_agent=UA))
+    assert trail(services, ada) == [
+        ("registered", "ok", IP, UA, BY_PASSWORD),
+        ("sign_in", "ok", IP, UA, BY_PASSWORD),
+        ("sign_in", "failed", OTHER_IP, UA, BY_PASSWORD),
+    ]
+    assert entries_without_account(services) == []
+
+
+def test_a_failed_sign_in_for_an_unknown_email_is_nobodys_and_names_no_email(services: Services, ada: int) -> None:
+    before = trail(services, ada)
+    assert is_wrong(flows.sign_in_with_password(services, email="nobody@example.com", password="guess one", ip=IP, user_agent=UA))
+    assert entries_without_account(services) == [("sign_in", "failed", IP, UA, '{"method":"password"}', None)]
+    assert "nobody" not in repr(entries_without_account(services))
+    assert trail(services, ada) == before
+
+
+def test_throttled_attempts_are_recorded_but_a_flood_over_the_ip_limit_is_not(
+    services: Services, ada: int, clock: FixedClock
+) -> None:
+    limit = services.settings.sign_in_ip_limit
+    results = [sign_in(services, f"guess {n}") for n in range(limit + 10)]
+    assert sum(is_wrong(r) for r in results) == services.settings.backoff_free_failures == 3
+    entries = [(action, result) for action, result, *_ in trail(services, ada)[1:]]
+    assert entries == [("sign_in", "failed")] * 3 + [("sign_in", "throttled")] * (limit - 3)  # then the IP limit: none
+    # An unknown email is throttled and recorded the same way, as nobody's.
+    clock.advance(services.settings.sign_in_ip_window)
+    for n in range(5):
+        sign_in(services, f"guess {n}", email="nobody@example.com", ip=OTHER_IP)
+    assert [row[:2] for row in entries_without_account(services)] == [("sign_in", "failed")] * 3 + [("sign_in", "throttled")] * 2
+
+
+def test_a_disabled_account_is_recorded_as_refused_only_for_the_right_password(services: Services, ada: int) -> None:
+    with services.db() as session:
+        session.execute(sa.update(User.__table__).where(User.__table__.c.id == ada).values(disabled_at=services.clock.now()))
+        session.commit()
+    assert flows.sign_in_with_password(services, email=EMAIL, password=STRONG_PASSWORD, ip=IP) == Failure(Code.ACCOUNT_DISABLED)
+    assert is_wrong(sign_in(services, "not the password"))
+    assert [(action, result) for action, result, *_ in trail(services, ada)[1:]] == [
+        ("sign_in", "refused"), ("sign_in", "failed"),
+    ]
+
+
+def test_a_busy_answer_and_refused_registrations_leave_no_entry(
+    tmp_path, db_url: str, clock: FixedClock
+) -> None:
+    from fuzzydice.services import build_services
+    from tests.conftest import make_settings
+
+    services = build_services(make_settings(tmp_path, db_url, hash_concurrency=1, hash_wait=0), clock)
+    try:
+        ada = flows.register(services, name="Ada", email=EMAIL, password=STRONG_PASSWORD).value
+        services.hasher.dummy_hash()
+        with ThreadPoolExecutor(1) as other_thread:
+            holding, release = threading.Event(), threading.Event()
+
+            def hold_the_only_slot() -> None:
+                with services.hasher.slot():
+                    holding.set()
+                    release.wait(timeout=60)
+
+            held = other_thread.submit(hold_the_only_slot)
+            try:
+                assert holding.wait(timeout=30)
+                assert sign_in(services, STRONG_PASSWORD).code == Code.BUSY
+                assert flows.register(services, name="Bo", email="bo@example.com", password=STRONG_PASSWORD).code == Code.BUSY
+            finally:
+                release.set()
+            held.result(timeout=30)
+        assert not flows.register(services, name="Ada", email=EMAIL, password=STRONG_PASSWORD).ok  # taken
+        assert [action for action, *_ in trail(services, ada)] == ["registered"]
+        assert entries_without_account(services) == []
+    finally:
+        services.engine.dispose()
+
+
+def test_sign_out_is_recorded_with_the_session_it_ended(services: Services, ada: int) -> None:
+    issued = flows.start_session_handoff(services, user_id=ada, factor_level=FULL, remember=False, next_path="/", tab=TEST_TAB)
+    claimed = flows.claim_session(services, ticket=issued.ticket, bind=issued.bind, tab=TEST_TAB, ip=IP, user_agent=UA)
+    session_id = flows.current_session(services, claimed.token).session_id
+    assert flows.sign_out(services, claimed.token, ip=OTHER_IP, user_agent=UA)
+    assert not flows.sign_out(services, claimed.token, ip=OTHER_IP, user_agent=UA)  # nothing ended: no entry
+    last = audit.events(services, ada, limit=1)[0]
+    assert (last.action, last.result, last.session_id, last.ip, last.user_agent) == ("sign_out", "ok", session_id, OTHER_IP, UA)
+    assert [action for action, *_ in trail(services, ada)] == ["registered", "sign_out"]
