@@ -11,6 +11,7 @@ UTC on purpose, so a timestamp that is not stored as an aware UTC value shows up
 
 from __future__ import annotations
 
+import ctypes
 import glob
 import itertools
 import os
@@ -30,6 +31,9 @@ START_TIMEOUT_S = 30
 STOP_TIMEOUT_S = 15
 SERVER_TIME_ZONE = "Pacific/Auckland"
 SUPERUSER = "postgres"
+FOLDER_PREFIX = "fuzzydice-pg-"
+STALE_AFTER_S = 600
+PR_SET_PDEATHSIG = 1
 RAM_DIR = Path("/dev/shm")
 RAM_DIR_MIN_FREE = 1 << 30
 """A cluster in RAM when it has this much room: on this disk each CREATE DATABASE took ~0.5 s, in RAM ~25 ms."""
@@ -58,6 +62,25 @@ def _cluster_parent() -> str | None:
         return None
     roomy = stat.f_bavail * stat.f_frsize >= RAM_DIR_MIN_FREE
     return str(RAM_DIR) if roomy and os.access(RAM_DIR, os.W_OK | os.X_OK) else None
+
+
+def remove_stale_clusters(parent: str | None) -> None:
+    """Remove the folders of clusters whose session was killed (no live postmaster, older than 10 minutes)."""
+    for folder in Path(parent or tempfile.gettempdir()).glob(f"{FOLDER_PREFIX}*"):
+        try:
+            if time.time() - folder.stat().st_mtime < STALE_AFTER_S:
+                continue
+            pid = int((folder / "data" / "postmaster.pid").read_text().split("\n", 1)[0])
+            os.kill(pid, 0)
+        except PermissionError:
+            continue  # running as another user: alive
+        except (OSError, ValueError):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
+    """Ask Linux to send SIGTERM to `runuser` (which passes it on) when the test process dies."""
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _free_port() -> int:
@@ -124,7 +147,9 @@ class PostgresServer:
 
     def start(self) -> "PostgresServer":
         """Create the cluster and start it; raises PostgresUnavailable with the server's log on failure."""
-        self.folder = Path(tempfile.mkdtemp(prefix="fuzzydice-pg-", dir=_cluster_parent()))
+        parent = _cluster_parent()
+        remove_stale_clusters(parent)
+        self.folder = Path(tempfile.mkdtemp(prefix=FOLDER_PREFIX, dir=parent))
         try:
             if os.geteuid() == 0:
                 shutil.chown(self.folder, SUPERUSER, SUPERUSER)
@@ -170,7 +195,8 @@ class PostgresServer:
             args += ["-c", f"{name}={value}"]
         with open(self.log_file, "ab") as log:
             self.process = subprocess.Popen(
-                [*self.as_postgres, *args], cwd=self.folder, stdin=subprocess.DEVNULL, stdout=log, stderr=log
+                [*self.as_postgres, *args], cwd=self.folder, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                preexec_fn=_die_with_parent if os.uname().sysname == "Linux" else None,
             )
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
