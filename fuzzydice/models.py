@@ -100,6 +100,10 @@ class AuthSession(SQLModel, table=True):
     pending_totp_created_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     backup_codes_to_show: str | None = Field(default=None, max_length=2000)
     """Fresh backup codes (sealed), shown to this session only until the user confirms they saved them."""
+    first_factor: str | None = Field(default=None, max_length=16)
+    """How the first step was proved (`password`, `wallet`, …): that channel never serves as the second."""
+    second_factor: str | None = Field(default=None, max_length=16)
+    """The kind of second factor that made this session full (`totp`, `backup_codes`, …)."""
 
 
 class SiweChallenge(SQLModel, table=True):
@@ -147,6 +151,8 @@ class ClaimTicket(SQLModel, table=True):
     tab_hash: str = Field(default="", max_length=64)
     """SHA-256 of the client token of the tab that earned the ticket; only that tab redeems it."""
     replaces_token_hash: str | None = Field(default=None, max_length=64)
+    first_factor: str | None = Field(default=None, max_length=16)
+    second_factor: str | None = Field(default=None, max_length=16)
     created_at: datetime = Field(sa_column=utc_column())
     expires_at: datetime = Field(sa_column=utc_column(index=True))
 
@@ -182,16 +188,27 @@ class KeyFingerprint(SQLModel, table=True):
     recorded_at: datetime = Field(sa_column=utc_column())
 
 
-class TotpDevice(SQLModel, table=True):
-    """A user's authenticator secret (encrypted) and the last time step accepted from it."""
+class SecondFactor(SQLModel, table=True):
+    """One second factor of a user: the registry every kind lives in (`fuzzydice.mfa.registry`).
 
-    __tablename__ = "totp_devices"
+    `sealed_data` is whatever the kind keeps secret (a TOTP secret, sealed with the AES
+    key); `counter` is the kind's replay guard (TOTP: the last time step accepted).
+    `slot` tells apart several factors of one kind (passkeys: the credential id); kinds
+    an account holds once use "".
+    """
+
+    __tablename__ = "second_factors"
+    __table_args__ = (sa.UniqueConstraint("user_id", "kind", "slot", name="uq_second_factor_slot"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    user_id: int = Field(foreign_key="users.id", unique=True, ondelete="CASCADE")
-    secret: str | None = Field(default=None, max_length=300)
-    confirmed_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
-    last_step: int | None = Field(default=None, sa_type=sa.BigInteger)
+    user_id: int = Field(foreign_key="users.id", index=True, ondelete="CASCADE")
+    kind: str = Field(max_length=16)
+    slot: str = Field(default="", max_length=128)
+    label: str = Field(default="", max_length=100)
+    created_at: datetime = Field(sa_column=utc_column())
+    last_used_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    sealed_data: str | None = Field(default=None, max_length=2000)
+    counter: int | None = Field(default=None, sa_type=sa.BigInteger)
 
 
 class BackupCode(SQLModel, table=True):

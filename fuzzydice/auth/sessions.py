@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 
 from fuzzydice.auth.account_status import may_sign_in
 from fuzzydice.auth.tokens import new_token, token_hash
+from fuzzydice.mfa.registry import usable_kinds
 from fuzzydice.models import AuthSession, ClaimTicket, Identity, SiweChallenge, User
 from fuzzydice.settings import Settings
 
@@ -31,6 +32,10 @@ class SessionInfo:
     remember: bool = False
     has_second_factor: bool = False
     backup_codes_pending: bool = False
+    factors: frozenset[str] = frozenset()
+    """The kinds of second factor the account can give now (`fuzzydice.mfa.registry.usable_kinds`)."""
+    first_factor: str | None = None
+    """How this session's first step was proved (`password`, `wallet`, …)."""
 
     @property
     def is_full(self) -> bool:
@@ -49,6 +54,8 @@ def create_session(
     ip: str | None = None,
     user_agent: str | None = None,
     backup_codes_to_show: str | None = None,
+    first_factor: str | None = None,
+    second_factor: str | None = None,
 ) -> str:
     """Create a session row and return its token (only the hash is stored).
 
@@ -71,6 +78,8 @@ def create_session(
             ip=(ip or "")[:64] or None,
             user_agent=(user_agent or "")[:512] or None,
             backup_codes_to_show=backup_codes_to_show,
+            first_factor=first_factor,
+            second_factor=second_factor,
         )
     )
     return token
@@ -124,6 +133,7 @@ def lookup_session(
             .values(last_seen_at=now, idle_expires_at=min(now + idle, auth.absolute_expires_at))
         )
         session.commit()
+    factors = usable_kinds(session, user.id)
     return SessionInfo(
         session_id=auth.id,
         user_id=user.id,
@@ -133,8 +143,10 @@ def lookup_session(
         last_sign_in_at=user.previous_sign_in_at,
         absolute_expires_at=auth.absolute_expires_at,
         remember=auth.remember,
-        has_second_factor=user.second_factor_at is not None,
+        has_second_factor=bool(factors),
         backup_codes_pending=auth.backup_codes_to_show is not None,
+        factors=factors,
+        first_factor=auth.first_factor,
     )
 
 

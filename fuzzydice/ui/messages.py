@@ -124,3 +124,25 @@ def field_message(problem: Problem) -> str:
 def field_messages(failure: Failure) -> dict[str, str]:
     """Each field's problem in words (for forms)."""
     return {name: field_message(problem) for name, problem in failure.fields.items()}
+
+
+def explain(failure: Failure) -> str:
+    """`say` with this server's settings and clock (for page states)."""
+    from fuzzydice.services import get_services
+
+    services = get_services()
+    return say(failure, services.settings, now=services.clock.now())
+
+
+def password_hint(settings: Settings) -> str:
+    """The hint under a new password, with the lengths this server accepts."""
+    return (
+        f"{settings.password_min_length} to {settings.password_max_length} characters. "
+        "A few unusual words make a strong password."
+    )
+
+
+def remember_label(settings: Settings) -> str:
+    """The "remember me" choice, with how long this server remembers."""
+    days = settings.remember_absolute.days
+    return f"Remember me for {days} day{'s' if days != 1 else ''}"

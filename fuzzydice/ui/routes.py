@@ -10,7 +10,9 @@ import functools
 from typing import Literal
 from urllib.parse import quote
 
+from fuzzydice import journey
 from fuzzydice.auth.sessions import FIRST_FACTOR, FULL, SessionInfo
+from fuzzydice.journey import Step, StepKind
 from fuzzydice.urls import safe_local_path
 
 LANDING = "/"
@@ -85,17 +87,39 @@ def second_step_after_password(has_second_factor: bool, requested: str | None) -
     return with_next(VERIFY if has_second_factor else SCAN, None if destination == USER_HOME else destination)
 
 
+STEP_PAGES: dict[StepKind, str] = {
+    StepKind.ENROL: SCAN,
+    StepKind.SECOND_FACTOR: VERIFY,
+    StepKind.SHOW_BACKUP_CODES: BACKUP_CODES,
+}
+"""The page of each step of the journey (`fuzzydice.journey`); done lands on a full page."""
+
+STEP_ROUTES: dict[StepKind, frozenset[str]] = {
+    StepKind.ENROL: frozenset({SCAN, VERIFY}),  # scan the secret, then confirm it with a code
+    StepKind.SECOND_FACTOR: frozenset({VERIFY}),  # an enrolled user never sees the secret again
+    StepKind.SHOW_BACKUP_CODES: frozenset({BACKUP_CODES}),
+}
+"""The pages a session may be on at each step before it is done."""
+
+
+def page_for(step: Step) -> str:
+    """The page of a step (a finished sign-in lands where the step says, or home)."""
+    if step.kind == StepKind.DONE:
+        return step.landing or USER_HOME
+    return STEP_PAGES[step.kind]
+
+
 def second_step_page(info: SessionInfo) -> str:
     """Where a first-factor session goes: enrolment, or the code of its factor."""
-    return VERIFY if info.has_second_factor else SCAN
+    return page_for(journey.step_of(info))
 
 
 def where_to(info: SessionInfo | None, path: str, *, pending_expired: bool = False) -> str | None:
     """Where a session must go instead of `path`, or None when it may stay.
 
     No session: the sign-in page (saying so when a sign-in ran out before its second
-    step). First factor only: the second-step pages, never a full page. Both
-    factors: fresh backup codes are shown first; the second-step pages are done with.
+    step). Otherwise the journey decides: a session not done yet stays on its step's
+    pages (carrying the full page it asked for); a finished one is done with them.
     """
     path = normalize_path(path)
     cls = route_class(path)
@@ -103,14 +127,9 @@ def where_to(info: SessionInfo | None, path: str, *, pending_expired: bool = Fal
         return None
     if info is None:
         return f"{LOGIN}?expired=1" if pending_expired else with_next(LOGIN, path)
-    if not info.is_full:
-        step = second_step_page(info)
-        if cls == "full":
-            return with_next(step, path)
-        # Enrolment uses both pending pages; an enrolled user never sees the secret again.
-        return VERIFY if info.has_second_factor and path == SCAN else None
-    if info.backup_codes_pending:
-        return None if path == BACKUP_CODES else BACKUP_CODES
-    if path == BACKUP_CODES or cls == "pending":
-        return USER_HOME
-    return None
+    step = journey.step_of(info)
+    if step.kind == StepKind.DONE:
+        return USER_HOME if cls == "pending" or path == BACKUP_CODES else None
+    if path in STEP_ROUTES[step.kind]:
+        return None
+    return with_next(page_for(step), path if cls == "full" and not info.is_full else None)

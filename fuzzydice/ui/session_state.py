@@ -12,6 +12,7 @@ from collections.abc import Callable
 import reflex as rx
 
 from fuzzydice.api.cookies import session_token_from_header
+from fuzzydice import journey
 from fuzzydice.auth import flows
 from fuzzydice.auth.sessions import SessionInfo
 from fuzzydice.services import get_services
@@ -35,6 +36,8 @@ class SessionState(rx.State):
     _level: int = 0
     _remember: bool = False
     _has_second_factor: bool = False
+    _factors: frozenset[str] = frozenset()
+    _first_factor: str | None = None
     _watching: bool = False
     # The session whose per-user data this tab's states may hold: the digest of its cookie
     # token ("" for none). Only the guard sets it, right after wiping every state of the tab.
@@ -54,6 +57,7 @@ class SessionState(rx.State):
             self._wipe()
         self._user_id, self._session_id, self._level = info.user_id, info.session_id, info.factor_level
         self._remember, self._has_second_factor = info.remember, info.has_second_factor
+        self._factors, self._first_factor = info.factors, info.first_factor
         full = info.is_full
         shown = {
             "user_name": info.user_name if full else "",
@@ -70,13 +74,28 @@ class SessionState(rx.State):
         self.reset()
         self._watching, self._data_owner = kept
 
+    def _step(self) -> journey.Step:
+        """Where this session is in the sign-in journey (as the guard last saw it)."""
+        return journey.next_step(
+            factor_level=self._level, first_factor=self._first_factor, usable=self._factors
+        )
+
     def _session_token(self) -> str | None:
         return session_token_from_header(get_services().settings, self.router.headers.cookie)
 
     def _api_base(self) -> str:
         return browser_scripts.api_base(self.router.headers.origin, self.router.headers.host)
 
-    async def _begin_session(self, *, user_id: int, factor_level: int, remember: bool, next_path: str) -> rx.event.EventSpec:
+    async def _begin_session(
+        self,
+        *,
+        user_id: int,
+        factor_level: int,
+        remember: bool,
+        next_path: str,
+        first_factor: str | None = None,
+        second_factor: str | None = None,
+    ) -> rx.event.EventSpec:
         """Issue a claim ticket and return the script that redeems it (a full page load follows)."""
         services = get_services()
         issued = await asyncio.to_thread(
@@ -88,6 +107,8 @@ class SessionState(rx.State):
             next_path=next_path,
             tab=self.router.session.client_token,
             replaces_token=self._session_token(),
+            first_factor=first_factor,
+            second_factor=second_factor,
         )
         return rx.call_script(
             browser_scripts.handoff_script(

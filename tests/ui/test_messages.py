@@ -40,3 +40,10 @@ def test_field_problems_in_words() -> None:
     failure = invalid(email=Problem("email_invalid"), password=Problem("password_weak", {"message": "Add a word."}))
     assert field_messages(failure) == {"email": "Enter a valid email address.", "password": "Add a word."}
     assert failure.as_dict()["fields"]["password"] == {"code": "password_weak", "message": "Add a word."}
+
+
+def test_policy_numbers_in_page_text_come_from_settings(settings) -> None:
+    from fuzzydice.ui.messages import password_hint, remember_label
+
+    assert password_hint(settings.model_copy(update={"password_min_length": 12})).startswith("12 to 256 characters")
+    assert remember_label(settings.model_copy(update={"remember_absolute": timedelta(days=14)})) == "Remember me for 14 days"

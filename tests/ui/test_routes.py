@@ -62,6 +62,8 @@ def _info(level: int, *, enrolled: bool = True, codes_pending: bool = False):
         absolute_expires_at=datetime(2030, 1, 1, tzinfo=timezone.utc),
         has_second_factor=enrolled,
         backup_codes_pending=codes_pending,
+        factors=frozenset({"totp", "backup_codes"}) if enrolled else frozenset(),
+        first_factor="password",
     )
 
 

@@ -13,7 +13,8 @@ from fuzzydice.ui import routes
 from fuzzydice.ui.auth_form import AuthFormMixin
 from fuzzydice.ui.components import form_error, labelled_input, page_card, password_input, submit_button
 from fuzzydice.ui.event_payloads import text_field
-from fuzzydice.ui.messages import say
+from fuzzydice.ui.messages import remember_label, say
+from fuzzydice.settings import get_settings
 from fuzzydice.ui.page_spec import Page
 from fuzzydice.ui.session_state import SessionState
 from fuzzydice.ui.wallet_signin import WalletSignInState, wallet_panel
@@ -84,7 +85,7 @@ def login_page() -> rx.Component:
                     autocomplete="current-password",
                 ),
                 rx.el.label(
-                    rx.hstack(rx.checkbox(name="remember", id="remember"), rx.text("Remember me for 30 days", size="2")),
+                    rx.hstack(rx.checkbox(name="remember", id="remember"), rx.text(remember_label(get_settings()), size="2")),
                     html_for="remember",
                 ),
                 submit_button("Sign in", LoginState.busy),

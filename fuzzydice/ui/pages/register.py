@@ -13,7 +13,8 @@ from fuzzydice.ui import routes
 from fuzzydice.ui.auth_form import AuthFormMixin
 from fuzzydice.ui.components import form_error, labelled_input, page_card, password_input, submit_button
 from fuzzydice.ui.event_payloads import text_field
-from fuzzydice.ui.messages import field_messages, say
+from fuzzydice.ui.messages import field_messages, password_hint, say
+from fuzzydice.settings import get_settings
 from fuzzydice.ui.page_spec import Page
 from fuzzydice.ui.session_state import SessionState
 
@@ -80,7 +81,7 @@ def register_page() -> rx.Component:
                     toggle=RegisterState.toggle_password,
                     autocomplete="new-password",
                     error=RegisterState.password_error,
-                    hint="8 to 256 characters. A few unusual words make a strong password.",
+                    hint=password_hint(get_settings()),
                 ),
                 labelled_input(
                     "Phone (optional)",

@@ -28,13 +28,13 @@ class ScanState(rx.State):
         session = await self.get_state(SessionState)
         if session._user_id is None:
             return
-        try:
-            enrolment = await asyncio.to_thread(
-                mfa_flows.pending_enrolment, get_services(), user_id=session._user_id, session_id=session._session_id
-            )
-        except (mfa_flows.AlreadyEnrolled, mfa_flows.NoSession):
+        outcome = await asyncio.to_thread(
+            mfa_flows.pending_enrolment, get_services(), user_id=session._user_id, session_id=session._session_id
+        )
+        if not outcome.ok:  # enrolled meanwhile (another tab), or the session ended: the guard knows where to go
             self.reset()
             return rx.call_script(browser_scripts.hard_redirect_script(routes.VERIFY))
+        enrolment = outcome.value
         self.qr = await asyncio.to_thread(qr_svg_data_uri, enrolment.uri)
         self.grouped_secret, self.uri = enrolment.grouped_secret, enrolment.uri
         return SessionState.watch_session

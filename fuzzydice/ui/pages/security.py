@@ -6,7 +6,8 @@ import asyncio
 
 import reflex as rx
 
-from fuzzydice.auth import factor_changes, identities, step_up
+from fuzzydice.auth import identities, step_up
+from fuzzydice.mfa import flows as mfa_flows
 from fuzzydice.auth.password_pool import run_password_flow
 from fuzzydice.mfa.qr import qr_svg_data_uri
 from fuzzydice.outcome import Code, fail
@@ -14,7 +15,7 @@ from fuzzydice.services import get_services
 from fuzzydice.ui import routes, wallet_scripts
 from fuzzydice.ui.components import form_error, labelled_input, page_card, submit_button
 from fuzzydice.ui.event_payloads import text_field
-from fuzzydice.ui.messages import field_messages
+from fuzzydice.ui.messages import explain, field_messages
 from fuzzydice.ui.page_spec import Page
 from fuzzydice.ui.session_state import SessionState
 from fuzzydice.ui.wallet_signin import MAX_SIGNATURE_CHARS, challenge_from_connect, failure_words
@@ -77,21 +78,22 @@ class SecurityState(rx.State):
     @rx.event
     async def confirm(self, form: dict):
         """Check the code; a wallet account must have signed a fresh message first."""
-        user_id, token = await self._ids()
+        user_id, session_id = await self._session_ids()
         if user_id is None or self.busy:
             return
         self.busy, self.error = True, ""
         yield
         code = text_field(form, "backup_code" if self.use_backup else "step_up_code")
-        method = "backup" if self.use_backup else "totp"
+        method = mfa_flows.BACKUP if self.use_backup else mfa_flows.TOTP
         result = await asyncio.to_thread(
-            step_up.confirm_second_factor, get_services(), token=token, user_id=user_id, code=code, method=method
+            step_up.confirm_second_factor, get_services(), session_id=session_id, user_id=user_id, code=code, method=method
         )
         self.busy = False
         if not result.ok:
-            self.error = result.message
+            self.error = explain(result)
             return
-        self.notice = "Confirmed. You can make changes for the next 5 minutes."
+        minutes = int(get_services().settings.step_up_lifetime.total_seconds() // 60)
+        self.notice = f"Confirmed. You can make changes for the next {minutes} minutes."
         await self._refresh()
 
     # --- wallet signatures (fresh confirmation and linking) ----------------------
@@ -171,34 +173,45 @@ class SecurityState(rx.State):
     @rx.event
     async def new_backup_codes(self):
         """Replace the backup codes and show the new ones."""
-        user_id, token = await self._ids()
-        error = await asyncio.to_thread(factor_changes.new_backup_codes, get_services(), token=token, user_id=user_id)
-        if error:
-            self.error = error
+        user_id, session_id = await self._session_ids()
+        if user_id is None:
+            return
+        result = await asyncio.to_thread(
+            mfa_flows.regenerate_backup_codes, get_services(), user_id=user_id, session_id=session_id
+        )
+        if not result.ok:
+            self.error = explain(result)
             return
         return rx.redirect(routes.BACKUP_CODES)
 
     @rx.event
     async def start_reenrolment(self):
         """Show a new secret to scan; the old one works until the new one is confirmed."""
-        user_id, token = await self._ids()
-        enrolment = await asyncio.to_thread(factor_changes.begin_reenrolment, get_services(), token=token, user_id=user_id)
-        if isinstance(enrolment, str):
-            self.error = enrolment
+        user_id, session_id = await self._session_ids()
+        if user_id is None:
             return
+        outcome = await asyncio.to_thread(
+            mfa_flows.pending_enrolment, get_services(), user_id=user_id, session_id=session_id, replacing=True
+        )
+        if not outcome.ok:
+            self.error = explain(outcome)
+            return
+        enrolment = outcome.value
         self.reenrol_qr = await asyncio.to_thread(qr_svg_data_uri, enrolment.uri)
         self.reenrol_key, self.error = enrolment.grouped_secret, ""
 
     @rx.event
     async def finish_reenrolment(self, form: dict):
         """Confirm the new authenticator with a code from it."""
-        user_id, token = await self._ids()
+        user_id, session_id = await self._session_ids()
+        if user_id is None:
+            return
         result = await asyncio.to_thread(
-            factor_changes.finish_reenrolment, get_services(), token=token, user_id=user_id,
+            mfa_flows.activate_totp, get_services(), user_id=user_id, session_id=session_id,
             code=text_field(form, "new_code"),
         )
         if not result.ok:
-            self.error = result.message
+            self.error = explain(result)
             return
         self.reenrol_qr = self.reenrol_key = ""
         self.error, self.notice = "", "New authenticator set up. The old one no longer works; other sessions were signed out."

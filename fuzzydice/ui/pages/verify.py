@@ -7,11 +7,13 @@ import asyncio
 import reflex as rx
 
 from fuzzydice.auth.sessions import FULL
+from fuzzydice.journey import StepKind
 from fuzzydice.mfa import flows as mfa_flows
 from fuzzydice.services import get_services
 from fuzzydice.ui import routes
 from fuzzydice.ui.components import form_error, page_card, sign_out_link, submit_button
 from fuzzydice.ui.event_payloads import text_field
+from fuzzydice.ui.messages import explain
 from fuzzydice.ui.page_spec import Page
 from fuzzydice.ui.session_state import SessionState
 
@@ -21,6 +23,7 @@ class VerifyState(rx.State):
 
     enrolling: bool = False
     use_backup: bool = False
+    can_switch: bool = False
     error: str = ""
     busy: bool = False
     digits: int = 6
@@ -29,15 +32,20 @@ class VerifyState(rx.State):
     async def on_load(self):
         """Decide between activating a new authenticator and signing in; follow other tabs."""
         session = await self.get_state(SessionState)
-        self.enrolling = not session._has_second_factor
-        self.use_backup, self.error, self.busy = False, "", False
+        step = session._step()
+        self.enrolling = step.kind == StepKind.ENROL
+        # The journey lists the methods this sign-in may use, best first.
+        self.can_switch = mfa_flows.TOTP in step.methods and mfa_flows.BACKUP in step.methods
+        self.use_backup = step.methods[:1] == (mfa_flows.BACKUP,)
+        self.error, self.busy = "", False
         self.digits = get_services().settings.totp_digits
         return SessionState.watch_session
 
     @rx.event
     def toggle_backup(self):
-        """Switch between the authenticator code and a backup code."""
-        self.use_backup, self.error = not self.use_backup, ""
+        """Switch between the authenticator code and a backup code (when both are offered)."""
+        if self.can_switch:
+            self.use_backup, self.error = not self.use_backup, ""
 
     @rx.event
     async def submit(self, form: dict):
@@ -53,22 +61,22 @@ class VerifyState(rx.State):
             return
         # Reflex keys form data by the inputs' ids.
         code = text_field(form, "backup_code" if self.use_backup else "code")
+        method = mfa_flows.BACKUP if self.use_backup and not self.enrolling else mfa_flows.TOTP
         if self.enrolling:
             result = await asyncio.to_thread(
                 mfa_flows.activate_totp, services, user_id=user_id, session_id=session_id, code=code
             )
             next_path = routes.BACKUP_CODES
         else:
-            method = "backup" if self.use_backup else "totp"
             result = await asyncio.to_thread(
                 mfa_flows.verify_second_step, services, user_id=user_id, session_id=session_id, code=code, method=method
             )
             next_path = routes.final_destination(self.router.url.query_parameters.get("next"))
         if not result.ok:
-            self.busy, self.error = False, result.message
+            self.busy, self.error = False, explain(result)
             return
         yield await session._begin_session(
-            user_id=user_id, factor_level=FULL, remember=session._remember, next_path=next_path
+            user_id=user_id, factor_level=FULL, remember=session._remember, next_path=next_path, second_factor=method
         )
 
 
@@ -122,11 +130,14 @@ def verify_page() -> rx.Component:
         rx.cond(
             VerifyState.enrolling,
             rx.link("Back to the QR code", href=routes.SCAN),
-            rx.button(
-                rx.cond(VerifyState.use_backup, "Use the authenticator app instead", "Use a backup code instead"),
-                on_click=VerifyState.toggle_backup,
-                variant="ghost",
-                size="2",
+            rx.cond(
+                VerifyState.can_switch,
+                rx.button(
+                    rx.cond(VerifyState.use_backup, "Use the authenticator app instead", "Use a backup code instead"),
+                    on_click=VerifyState.toggle_backup,
+                    variant="ghost",
+                    size="2",
+                ),
             ),
         ),
         sign_out_link(),
