@@ -11,9 +11,10 @@ import pytest
 import sqlalchemy as sa
 
 from fuzzydice.keys import ServerKey
-from fuzzydice.mfa import backup_codes, flows
+from fuzzydice.mfa import backup_codes
+from fuzzydice.mfa.kinds.backup_codes import CODES_PURPOSE
 from fuzzydice.mfa.secret_box import open_sealed
-from fuzzydice.models import AuthSession, BackupCode, User
+from fuzzydice.models import AuditEvent, AuthSession, BackupCode, SecondFactor, User
 from fuzzydice.services import Services
 from fuzzydice.settings import Settings
 from tests.mfa.conftest import Enrolled, raw
@@ -130,7 +131,8 @@ def test_no_backup_code_is_stored_in_clear(services: Services, enrolled: Enrolle
     assert len(codes) == 10
     forms = [form for code in codes for form in (code, code.lower(), backup_codes.display(code))]
 
-    values = _text_values(services, [BackupCode.__table__, User.__table__, AuthSession.__table__])
+    tables = [BackupCode.__table__, SecondFactor.__table__, User.__table__, AuthSession.__table__, AuditEvent.__table__]
+    values = _text_values(services, tables)
     assert any(column == "code_hash" for _, column, _ in values)
     for table, column, value in values:
         for form in forms:
@@ -144,7 +146,7 @@ def test_no_backup_code_is_stored_in_clear(services: Services, enrolled: Enrolle
             )
         ).scalar_one()
     assert sealed.startswith("gcm1.")
-    opened = open_sealed(services.keys.aes_key, sealed, purpose=flows.CODES_PURPOSE, user_id=enrolled.user_id)
+    opened = open_sealed(services.keys.aes_key, sealed, purpose=CODES_PURPOSE, user_id=enrolled.user_id)
     assert all(code.encode() in opened for code in codes)
 
     # And no page of the database file (or its write-ahead log) holds one either.
