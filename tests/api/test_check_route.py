@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from fuzzydice.api.app import create_api
 from fuzzydice.auth import identity_rows
 from fuzzydice.models import User
+from tests.mfa.conftest import enrol
 
 
 def client() -> TestClient:
@@ -17,13 +18,17 @@ def client() -> TestClient:
 
 
 def add_wallet_user(services, address: str, *, enrolled: bool) -> None:
+    """An account holding the wallet; `enrolled`: with an authenticator, enrolled through the real flows."""
     now = services.clock.now()
     with services.db() as session:
-        user = User(name="w", created_at=now, second_factor_at=now if enrolled else None)
+        user = User(name="w", created_at=now)
         session.add(user)
         session.flush()
         identity_rows.add_wallet(session, user_id=user.id, address=address, now=now)
         session.commit()
+        user_id = user.id
+    if enrolled:
+        enrol(services, user_id)
 
 
 def test_known_and_unknown_addresses(api_services) -> None:
@@ -35,6 +40,12 @@ def test_known_and_unknown_addresses(api_services) -> None:
     assert client().get("/api/check", params={"address": Account.create().address}).json() == {
         "result": False,
         "data": None,
+    }
+    bare = Account.create().address
+    add_wallet_user(api_services, bare, enrolled=False)
+    assert client().get("/api/check", params={"address": bare}).json() == {
+        "result": True,
+        "data": {"address": bare, "second_factor": False},
     }
 
 

@@ -16,7 +16,8 @@ import pytest
 from fuzzydice import audit
 from fuzzydice.clock import FixedClock
 from fuzzydice.mfa import flows, lock, totp
-from fuzzydice.mfa.flows import SecondStepResult
+from fuzzydice.outcome import Code, Failure, Outcome
+from fuzzydice.ui.messages import say
 from fuzzydice.models import SecondFactorLock
 from fuzzydice.services import Services
 from tests.conftest import full_session, pending_session, run_in_parallel, session_id_of
@@ -25,20 +26,19 @@ from tests.mfa.conftest import Enrolled, audit_events, code_at, failure_count, l
 MINUTE = 60
 
 
-def left_message(left: int) -> str:
-    return f"That code is not right. {left} {'attempt' if left == 1 else 'attempts'} left."
+def wrong_answer(left: int) -> Failure:
+    """The answer to a wrong code that leaves `left` attempts."""
+    return Failure(Code.WRONG_CODE, attempts_left=left)
 
 
-def refused(until: datetime) -> SecondStepResult:
+def refused(until: datetime) -> Failure:
     """The answer to any code while the step is locked (the code is not looked at)."""
-    return SecondStepResult(False, f"Too many wrong codes. Try again after {until:%H:%M} UTC.", 0, locked_until=until)
+    return Failure(Code.LOCKED, attempts_left=0, retry_at=until)
 
 
-def locking(until: datetime) -> SecondStepResult:
+def locking(until: datetime) -> Failure:
     """The answer to the wrong code that locks the step."""
-    return SecondStepResult(
-        False, f"That code is not right. Too many wrong codes. Try again after {until:%H:%M} UTC.", 0, locked_until=until
-    )
+    return Failure(Code.WRONG_CODE, attempts_left=0, retry_at=until)
 
 
 def lock_ends(services: Services) -> datetime:
@@ -52,9 +52,9 @@ def signing_in(services: Services, user: Enrolled) -> int:
 
 
 def fail(
-    services: Services, user: Enrolled, times: int, method: flows.Method = "totp", session_id: int | None = None
-) -> list[SecondStepResult]:
-    typed = wrong_code(services, user.secret) if method == "totp" else "AAAA-AAAA-AAAA-AAAA"
+    services: Services, user: Enrolled, times: int, method: flows.Method = flows.TOTP, session_id: int | None = None
+) -> list[Outcome[None]]:
+    typed = wrong_code(services, user.secret) if method == flows.TOTP else "AAAA-AAAA-AAAA-AAAA"
     sid = session_id or user.session_id
     results = [
         flows.verify_second_step(services, user_id=user.user_id, session_id=sid, code=typed, method=method)
@@ -64,7 +64,7 @@ def fail(
     return results
 
 
-def correct(services: Services, user: Enrolled, session_id: int | None = None) -> SecondStepResult:
+def correct(services: Services, user: Enrolled, session_id: int | None = None) -> Outcome[None]:
     return flows.verify_second_step(
         services, user_id=user.user_id, session_id=session_id or user.session_id, code=code_at(services, user.secret)
     )
@@ -87,10 +87,8 @@ def test_policy_defaults() -> None:
 def test_attempts_left_count_down_to_the_lock(services: Services, enrolled: Enrolled) -> None:
     results = fail(services, enrolled, 5)
     assert [r.attempts_left for r in results] == [4, 3, 2, 1, 0]
-    assert [r.message for r in results[:4]] == [left_message(n) for n in (4, 3, 2, 1)]
-    assert results[1].message == "That code is not right. 3 attempts left."
-    assert results[3].message == "That code is not right. 1 attempt left."
-    assert all(r.locked_until is None for r in results[:4])
+    assert results[:4] == [wrong_answer(n) for n in (4, 3, 2, 1)]
+    assert all(r.retry_at is None for r in results[:4])
     assert results[4] == locking(lock_ends(services))
     assert flows.attempts_left(services, enrolled.user_id) == 0
 
@@ -99,13 +97,13 @@ def test_the_locked_message_names_the_time_the_lock_lifts(services: Services, cl
     # The pinned clock starts at 00:00:00 UTC; enrolment moved it one step (30 s) on.
     assert clock.now().strftime("%H:%M:%S") == "00:00:30"
     fifth = fail(services, enrolled, 5)[-1]
-    assert fifth.message == "That code is not right. Too many wrong codes. Try again after 00:15 UTC."
-    assert fifth.locked_until == clock.now() + timedelta(minutes=15)
+    assert fifth == locking(clock.now() + timedelta(minutes=15))
+    assert "after 00:15 UTC" in say(fifth, services.settings)
     clock.advance(5 * MINUTE)
     later = fail(services, enrolled, 1)[0]
-    assert later.message == "Too many wrong codes. Try again after 00:15 UTC."
-    assert later.locked_until == fifth.locked_until and later.attempts_left == 0
-    assert lock_row(services, enrolled.user_id).locked_until == fifth.locked_until
+    assert later == refused(fifth.retry_at)
+    assert "after 00:15 UTC" in say(later, services.settings)
+    assert lock_row(services, enrolled.user_id).locked_until == fifth.retry_at
 
 
 def test_the_correct_code_during_the_lock_looks_like_a_wrong_one(services: Services, enrolled: Enrolled) -> None:
@@ -115,7 +113,7 @@ def test_the_correct_code_during_the_lock_looks_like_a_wrong_one(services: Servi
     right_now = correct(services, enrolled)
     assert right_now == wrong_now == refused(until)
     backup = flows.verify_second_step(
-        services, user_id=enrolled.user_id, session_id=enrolled.session_id, code=enrolled.backup_codes[0], method="backup"
+        services, user_id=enrolled.user_id, session_id=enrolled.session_id, code=enrolled.backup_codes[0], method=flows.BACKUP
     )
     assert backup == refused(until)
     assert flows.remaining_backup_codes(services, enrolled.user_id) == 10  # the refused code was not spent
@@ -183,12 +181,12 @@ def test_the_window_starts_at_the_first_failure_after_a_success(
 
 @pytest.mark.parametrize("empty", ["", "   ", "\t\n"])
 def test_an_empty_code_counts_as_a_failure(services: Services, enrolled: Enrolled, empty: str) -> None:
-    for method in ("totp", "backup"):
+    for method in (flows.TOTP, flows.BACKUP):
         flows.verify_second_step(
             services, user_id=enrolled.user_id, session_id=enrolled.session_id, code=empty, method=method
         )
     result = flows.verify_second_step(services, user_id=enrolled.user_id, session_id=enrolled.session_id, code=empty)
-    assert result == SecondStepResult(False, left_message(2), 2)
+    assert result == wrong_answer(2)
 
 
 def test_malformed_codes_count_and_never_raise(services: Services, enrolled: Enrolled) -> None:
@@ -197,7 +195,7 @@ def test_malformed_codes_count_and_never_raise(services: Services, enrolled: Enr
     results = [flows.verify_second_step(services, user_id=enrolled.user_id, session_id=sid, code=code) for code in typed]
     results.append(
         flows.verify_second_step(
-            services, user_id=enrolled.user_id, session_id=sid, code="not a backup code", method="backup"
+            services, user_id=enrolled.user_id, session_id=sid, code="not a backup code", method=flows.BACKUP
         )
     )
     assert [r.attempts_left for r in results] == [4, 3, 2, 1, 0]
@@ -209,7 +207,7 @@ def test_success_resets_the_count(services: Services, clock: FixedClock, enrolle
     assert flows.attempts_left(services, enrolled.user_id) == 5
     assert fail(services, enrolled, 1)[0].attempts_left == 4
     backup = flows.verify_second_step(
-        services, user_id=enrolled.user_id, session_id=enrolled.session_id, code=enrolled.backup_codes[0], method="backup"
+        services, user_id=enrolled.user_id, session_id=enrolled.session_id, code=enrolled.backup_codes[0], method=flows.BACKUP
     )
     assert backup.ok
     assert fail(services, enrolled, 4)[-1].attempts_left == 1
@@ -218,9 +216,9 @@ def test_success_resets_the_count(services: Services, clock: FixedClock, enrolle
 def test_totp_and_backup_failures_count_together(services: Services, enrolled: Enrolled) -> None:
     until = lock_ends(services)
     assert [r.attempts_left for r in fail(services, enrolled, 3, "totp")] == [4, 3, 2]
-    assert [r.attempts_left for r in fail(services, enrolled, 2, "backup")] == [1, 0]
+    assert [r.attempts_left for r in fail(services, enrolled, 2, flows.BACKUP)] == [1, 0]
     backup = flows.verify_second_step(
-        services, user_id=enrolled.user_id, session_id=enrolled.session_id, code=enrolled.backup_codes[0], method="backup"
+        services, user_id=enrolled.user_id, session_id=enrolled.session_id, code=enrolled.backup_codes[0], method=flows.BACKUP
     )
     assert backup == refused(until)
     assert correct(services, enrolled) == refused(until)
@@ -247,7 +245,7 @@ def test_failures_from_any_first_factor_session_count_together(services: Service
 def test_wrong_activation_codes_count_towards_the_lock(services: Services, make_user: Callable[..., int]) -> None:
     user_id = make_user()
     _, sid = pending_session(services, user_id)
-    secret = flows.pending_enrolment(services, user_id=user_id, session_id=sid).secret
+    secret = flows.pending_enrolment(services, user_id=user_id, session_id=sid).value.secret
     until = lock_ends(services)
     results = [
         flows.activate_totp(services, user_id=user_id, session_id=sid, code=wrong_code(services, secret)) for _ in range(5)
@@ -278,28 +276,32 @@ def test_fifty_parallel_wrong_codes_evaluate_at_most_five(
     assert len(results) == 50 and not any(r.ok for r in results)
     # Slots are only given back by a success, so the five are all taken and all evaluated.
     assert len(evaluated) == services.settings.second_factor_max_failures
-    checked = [r for r in results if r.message.startswith("That code is not right.")]
+    checked = [r for r in results if r.code == Code.WRONG_CODE]
     assert sorted(r.attempts_left for r in checked) == [0, 1, 2, 3, 4]
     assert [r for r in checked if r.attempts_left == 0] == [locking(until)]
     # Every other answer says the code was not looked at: busy (others in flight) or locked.
-    assert all(r in (SecondStepResult(False, flows.BUSY), refused(until)) for r in results if r not in checked)
+    assert all(r in (Failure(Code.BUSY), refused(until)) for r in results if r not in checked)
     # The account ends locked: even the right code is refused now, unevaluated.
     assert lock_row(services, enrolled.user_id).locked_until == until
     evaluated.clear()
     assert correct(services, enrolled) == refused(until)
     assert evaluated == []
-    assert len(audit_events(services, enrolled.user_id)) == 1
+    assert len(audit_events(services, enrolled.user_id, audit.Action.SECOND_STEP_LOCKED)) == 1
 
 
-def test_an_attempt_on_a_user_without_totp_fails_and_counts(services: Services, make_user: Callable[..., int]) -> None:
+def test_an_attempt_on_a_user_without_a_second_factor_is_not_offered(
+    services: Services, make_user: Callable[..., int]
+) -> None:
+    # Nothing could be right: the journey offers no method (the next step is enrolment), and nothing is counted.
     user_id = make_user()
     _, sid = pending_session(services, user_id)
     result = flows.verify_second_step(services, user_id=user_id, session_id=sid, code="123456")
-    assert result == SecondStepResult(False, left_message(4), 4)
+    assert result == Failure(Code.METHOD_NOT_OFFERED)
     backup = flows.verify_second_step(
-        services, user_id=user_id, session_id=sid, code=raw("AAAA-AAAA-AAAA-AAAA"), method="backup"
+        services, user_id=user_id, session_id=sid, code=raw("AAAA-AAAA-AAAA-AAAA"), method=flows.BACKUP
     )
-    assert backup.attempts_left == 3
+    assert backup == Failure(Code.METHOD_NOT_OFFERED)
+    assert flows.attempts_left(services, user_id) == 5
 
 
 # --- the session decides the scope ------------------------------------------------------
@@ -325,7 +327,7 @@ def test_wrong_codes_from_a_session_that_ended_count_nowhere(
     result = flows.verify_second_step(
         services, user_id=enrolled.user_id, session_id=enrolled.session_id, code=wrong_code(services, enrolled.secret)
     )
-    assert result == SecondStepResult(False, flows.SESSION_ENDED)
+    assert result == Failure(Code.SESSION_ENDED)
     assert flows.attempts_left(services, enrolled.user_id) == 5
     assert lock_row(services, enrolled.user_id).in_flight == 0
 
@@ -337,7 +339,7 @@ def test_a_session_of_another_user_is_refused_and_counts_nowhere(
     result = flows.verify_second_step(
         services, user_id=enrolled.user_id, session_id=theirs, code=code_at(services, enrolled.secret)
     )
-    assert result == SecondStepResult(False, flows.SESSION_ENDED)
+    assert result == Failure(Code.SESSION_ENDED)
     assert flows.attempts_left(services, enrolled.user_id) == 5
     assert lock_row(services, enrolled.user_id).in_flight == 0
     assert correct(services, enrolled).ok  # the code was not spent either
@@ -348,11 +350,12 @@ def test_a_session_of_another_user_is_refused_and_counts_nowhere(
 
 def test_a_sign_in_lock_writes_one_audit_event_with_the_ip(services: Services, enrolled: Enrolled) -> None:
     fail(services, enrolled, 4)
-    assert audit_events(services, enrolled.user_id) == []
+    assert audit_events(services, enrolled.user_id, audit.SECOND_STEP_LOCKED) == []
     fail(services, enrolled, 1)
     fail(services, enrolled, 3)  # refused during the lock: nothing more is recorded
-    events = audit_events(services, enrolled.user_id)
+    events = audit_events(services, enrolled.user_id, audit.SECOND_STEP_LOCKED)
     assert len(events) == 1
+    assert len(audit_events(services, enrolled.user_id, audit.Action.SECOND_STEP)) == 5  # the five wrong codes
     assert events[0].kind == audit.SECOND_STEP_LOCKED == "second_step_locked"
     assert events[0].ip == "203.0.113.10"  # where the pending session (the one with the password) came from
     assert events[0].created_at == services.clock.now()
@@ -365,7 +368,8 @@ def test_a_step_up_lock_writes_no_audit_event(services: Services, enrolled: Enro
     owner = session_id_of(services, full_session(services, enrolled.user_id))
     fail(services, enrolled, 5, session_id=owner)
     assert flows.attempts_left(services, enrolled.user_id, lock.STEP_UP) == 0
-    assert audit_events(services, enrolled.user_id) == []
+    assert audit_events(services, enrolled.user_id, audit.SECOND_STEP_LOCKED) == []
+    assert audit.alerts(services, enrolled.user_id) == []
 
 
 # --- answers that do not count -----------------------------------------------------------------
@@ -378,9 +382,9 @@ def test_a_replayed_valid_code_is_refused_without_counting(
     assert correct(services, enrolled).ok
     assert [r.attempts_left for r in fail(services, enrolled, 2)] == [4, 3]
     replayed = flows.verify_second_step(services, user_id=enrolled.user_id, session_id=enrolled.session_id, code=code)
-    assert replayed == SecondStepResult(False, flows.REPLAYED)
+    assert replayed == Failure(Code.CODE_ALREADY_USED)
     assert lock_row(services, enrolled.user_id).in_flight == 0  # its slot was given back
-    assert fail(services, enrolled, 1)[0] == SecondStepResult(False, left_message(2), 2)
+    assert fail(services, enrolled, 1)[0] == wrong_answer(2)
 
 
 def test_busy_when_every_slot_is_held_by_a_code_in_flight(services: Services, enrolled: Enrolled) -> None:
@@ -389,8 +393,8 @@ def test_busy_when_every_slot_is_held_by_a_code_in_flight(services: Services, en
         for _ in range(settings.second_factor_max_failures):
             assert lock.reserve_attempt(session, user_id, lock.SIGN_IN, now, settings) is None
     busy = correct(services, enrolled)
-    assert busy == SecondStepResult(False, flows.BUSY)
-    assert busy.attempts_left is None and busy.locked_until is None
+    assert busy == Failure(Code.BUSY)
+    assert busy.attempts_left is None and busy.retry_at is None
     assert failure_count(lock_row(services, user_id)) == 0  # not counted
     with services.db() as session:
         lock.release(session, user_id, lock.SIGN_IN)

@@ -13,9 +13,10 @@ import sqlalchemy as sa
 from eth_account import Account
 from eth_account.messages import encode_defunct
 
-from fuzzydice.auth import factor_changes, flows, identity_rows, step_up
+from fuzzydice.auth import flows, identity_rows, step_up
 from fuzzydice.auth.sessions import FULL
 from fuzzydice.clock import FixedClock
+from fuzzydice.mfa import flows as mfa_flows
 from fuzzydice.models import SiweChallenge
 from fuzzydice.services import Services
 from fuzzydice.wallet import flows as wallet_flows
@@ -34,10 +35,11 @@ def test_a_ticket_issued_before_new_backup_codes_is_dead_after_them(
     waiting = flows.start_session_handoff(
         services, user_id=user.user_id, factor_level=FULL, remember=False, next_path="/user/home", tab="other-tab"
     )
+    here = session_id_of(services, owner)
     assert step_up.confirm_second_factor(
-        services, token=owner, user_id=user.user_id, code=next_totp_code(services, clock, user.secret)
+        services, session_id=here, user_id=user.user_id, code=next_totp_code(services, clock, user.secret)
     ).ok
-    assert factor_changes.new_backup_codes(services, token=owner, user_id=user.user_id) == ""
+    assert mfa_flows.regenerate_backup_codes(services, user_id=user.user_id, session_id=here).ok
 
     claimed = flows.claim_session(
         services, ticket=waiting.ticket, bind=waiting.bind, tab="other-tab", ip=None, user_agent=None
@@ -73,8 +75,9 @@ def test_unsigned_wallet_challenges_of_the_user_die_with_a_factor_change(
         signature=signature, binding="owner-tab",
     ).ok
     assert step_up.confirm_second_factor(
-        services, token=owner, user_id=user.user_id, code=next_totp_code(services, clock, user.secret)
+        services, session_id=session_id_of(services, owner), user_id=user.user_id,
+        code=next_totp_code(services, clock, user.secret),
     ).ok
-    assert factor_changes.new_backup_codes(services, token=owner, user_id=user.user_id) == ""
+    assert mfa_flows.regenerate_backup_codes(services, user_id=user.user_id, session_id=session_id_of(services, owner)).ok
     with services.db() as session:
         assert session.execute(sa.select(sa.func.count()).select_from(SiweChallenge)).scalar_one() == 0

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import pytest
-
 from fuzzydice.auth import flows
 from fuzzydice.auth.sessions import FULL
 from fuzzydice.clock import FixedClock
 from fuzzydice.mfa import flows as mfa_flows
+from fuzzydice.outcome import Code, Failure, Ok
 from fuzzydice.services import Services
 from tests.conftest import TEST_TAB, pending_session
 from tests.mfa.conftest import code_at
@@ -27,15 +26,17 @@ def test_an_attacker_with_the_password_never_sees_the_owners_key_or_codes(
     owner_token, owner_session = pending_session(services, owner)
     _, attacker_session = pending_session(services, owner)  # the same password, another browser
 
-    owner_key = mfa_flows.pending_enrolment(services, user_id=owner, session_id=owner_session)
-    attacker_key = mfa_flows.pending_enrolment(services, user_id=owner, session_id=attacker_session)
+    owner_shown = mfa_flows.pending_enrolment(services, user_id=owner, session_id=owner_session)
+    attacker_shown = mfa_flows.pending_enrolment(services, user_id=owner, session_id=attacker_session)
+    assert owner_shown.ok and attacker_shown.ok
+    owner_key, attacker_key = owner_shown.value, attacker_shown.value
     assert attacker_key.secret != owner_key.secret
     # A reload in either browser keeps its own secret (a scanned QR stays valid).
-    assert mfa_flows.pending_enrolment(services, user_id=owner, session_id=owner_session) == owner_key
+    assert mfa_flows.pending_enrolment(services, user_id=owner, session_id=owner_session) == Ok(owner_key)
     # The owner's code does not activate the attacker's pending secret, and vice versa.
-    assert not mfa_flows.activate_totp(
+    assert mfa_flows.activate_totp(
         services, user_id=owner, session_id=attacker_session, code=code_at(services, owner_key.secret)
-    ).ok
+    ) == Failure(Code.WRONG_CODE, attempts_left=4)
 
     clock.advance(services.settings.totp_period)
     assert mfa_flows.activate_totp(
@@ -46,12 +47,13 @@ def test_an_attacker_with_the_password_never_sees_the_owners_key_or_codes(
 
     # The attacker's session gets neither the codes nor a way to enrol its own authenticator now.
     assert mfa_flows.backup_codes_to_show(services, user_id=owner, session_id=attacker_session) is None
-    with pytest.raises(mfa_flows.AlreadyEnrolled):
-        mfa_flows.pending_enrolment(services, user_id=owner, session_id=attacker_session)
+    assert mfa_flows.pending_enrolment(services, user_id=owner, session_id=attacker_session) == Failure(
+        Code.ALREADY_ENROLLED
+    )
     replaced = mfa_flows.activate_totp(
         services, user_id=owner, session_id=attacker_session, code=code_at(services, attacker_key.secret)
     )
-    assert not replaced.ok
+    assert replaced == Failure(Code.ALREADY_ENROLLED)
     # The owner's authenticator is the one that counts.
     clock.advance(services.settings.totp_period)
     _, signing_in = pending_session(services, owner)

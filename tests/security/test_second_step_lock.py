@@ -34,8 +34,7 @@ from fuzzydice.auth import flows as auth_flows
 from fuzzydice.auth import step_up
 from fuzzydice.auth.sessions import FIRST_FACTOR
 from fuzzydice.mfa import flows, lock, totp
-from fuzzydice.mfa.flows import SecondStepResult
-from fuzzydice.outcome import Code, Failure
+from fuzzydice.outcome import Code, Failure, Ok, Outcome
 from fuzzydice.services import Services
 from tests.conftest import TEST_TAB, full_session, pending_session, run_in_parallel, session_id_of
 from tests.mfa.conftest import Enrolled, audit_events, code_at, enrol, failure_count, lock_row, wrong_code
@@ -62,7 +61,7 @@ def thief_session(services: Services, user_id: int) -> int:
     return session_id_of(services, claimed.token)
 
 
-def submit(services: Services, user_id: int, session_id: int, code: str, method: flows.Method = "totp") -> SecondStepResult:
+def submit(services: Services, user_id: int, session_id: int, code: str, method: flows.Method = flows.TOTP) -> Outcome[None]:
     return flows.verify_second_step(services, user_id=user_id, session_id=session_id, code=code, method=method)
 
 
@@ -79,20 +78,21 @@ def test_a_password_thiefs_wrong_codes_do_not_lock_the_owners_sessions_out_of_st
     answers = [submit(services, enrolled.user_id, thief, guess) for _ in range(MAX + 3)]
 
     assert [a.attempts_left for a in answers] == [4, 3, 2, 1, 0, 0, 0, 0]
-    until = answers[MAX - 1].locked_until
+    until = answers[MAX - 1].retry_at
     assert until == services.clock.now() + services.settings.second_factor_lock
-    assert all(a.locked_until == until for a in answers[MAX - 1:])
+    assert all(a.retry_at == until for a in answers[MAX - 1:])
     # Sign-in is locked for everyone: that is what stops the thief.
-    assert submit(services, enrolled.user_id, enrolled.session_id, code_at(services, enrolled.secret)).locked_until == until
+    locked = submit(services, enrolled.user_id, enrolled.session_id, code_at(services, enrolled.secret))
+    assert locked == Failure(Code.LOCKED, attempts_left=0, retry_at=until)
     # The owner's signed-in session still confirms a sensitive change with the authenticator...
-    assert submit(services, enrolled.user_id, owner, code_at(services, enrolled.secret)) == SecondStepResult(True)
+    assert submit(services, enrolled.user_id, owner, code_at(services, enrolled.secret)) == Ok()
     assert flows.attempts_left(services, enrolled.user_id, lock.STEP_UP) == MAX
     # ... and with a backup code, through the real step-up entry point.
     confirmed = step_up.confirm_second_factor(
-        services, token=full_session(services, enrolled.user_id), user_id=enrolled.user_id,
-        code=enrolled.backup_codes[0], method="backup",
+        services, session_id=session_id_of(services, full_session(services, enrolled.user_id)),
+        user_id=enrolled.user_id, code=enrolled.backup_codes[0], method=flows.BACKUP,
     )
-    assert confirmed == SecondStepResult(True)
+    assert confirmed == Ok()
     assert flows.attempts_left(services, enrolled.user_id, lock.SIGN_IN) == 0
     # The owner is told, with the thief's address.
     assert audit.alerts(services, enrolled.user_id) == [
@@ -108,17 +108,18 @@ def test_copies_of_a_valid_code_sent_at_once_do_not_lock_the_owner(services: Ser
     assert len(burst) == 20
     assert sum(r.ok for r in burst) == 1
     others = [r for r in burst if not r.ok]
-    assert all(r in (SecondStepResult(False, flows.REPLAYED), SecondStepResult(False, flows.BUSY)) for r in others)
+    assert all(r in (Failure(Code.CODE_ALREADY_USED), Failure(Code.BUSY)) for r in others)
     # A browser that keeps resending it afterwards is told it was used, and nothing counts either.
     late = [submit(services, enrolled.user_id, enrolled.session_id, code) for _ in range(MAX + 1)]
-    assert late == [SecondStepResult(False, flows.REPLAYED)] * (MAX + 1)
+    assert late == [Failure(Code.CODE_ALREADY_USED)] * (MAX + 1)
 
     row = lock_row(services, enrolled.user_id)
     assert (failure_count(row), row.in_flight, row.locked_until) == (0, 0, None)
     assert flows.attempts_left(services, enrolled.user_id) == MAX
-    assert audit_events(services, enrolled.user_id) == []
+    assert audit_events(services, enrolled.user_id, audit.SECOND_STEP_LOCKED) == []
+    assert [e.result for e in audit_events(services, enrolled.user_id, audit.Action.SECOND_STEP)] == ["ok"]
     wrong = submit(services, enrolled.user_id, enrolled.session_id, wrong_code(services, enrolled.secret))
-    assert wrong == SecondStepResult(False, "That code is not right. 4 attempts left.", 4)
+    assert wrong == Failure(Code.WRONG_CODE, attempts_left=4)
 
 
 def test_a_success_inside_a_burst_of_wrong_codes_never_lets_more_than_five_be_evaluated(
@@ -150,7 +151,7 @@ def test_a_success_inside_a_burst_of_wrong_codes_never_lets_more_than_five_be_ev
 
     monkeypatch.setattr(totp, "matching_step", spy)  # flows calls it as totp.matching_step
 
-    owner_result: list[SecondStepResult] = []
+    owner_result: list[Outcome[None]] = []
 
     def owner() -> None:
         try:
@@ -162,31 +163,31 @@ def test_a_success_inside_a_burst_of_wrong_codes_never_lets_more_than_five_be_ev
     owner_thread.start()
     assert valid_in_flight.wait(timeout=30)  # the owner's code holds a slot
 
-    def thief_worker() -> list[SecondStepResult]:
+    def thief_worker() -> list[Outcome[None]]:
         answers = []
         for _ in range(2000):
             answer = submit(services, enrolled.user_id, thief, guess)
             answers.append(answer)
-            if answer.locked_until is not None:
+            if not answer.ok and answer.retry_at is not None:
                 return answers
-            if answer.message == flows.BUSY:
+            if answer == Failure(Code.BUSY):
                 time.sleep(0.002)
         return answers
 
     burst = run_in_parallel(thief_worker, workers=50)
     owner_thread.join(timeout=60)
 
-    assert owner_result == [SecondStepResult(True)]
+    assert owner_result == [Ok()]
     assert len(wrong_evaluated) <= MAX, f"{len(wrong_evaluated)} wrong codes were evaluated"
     answers = [answer for worker in burst for answer in worker]
     assert not any(a.ok for a in answers)
-    checked = [a for a in answers if a.message.startswith("That code is not right.")]
+    checked = [a for a in answers if a.code == Code.WRONG_CODE]
     assert len(checked) == len(wrong_evaluated)
     # The burst ends locked (every worker stopped on a locked answer), with one alert.
     until = lock_row(services, enrolled.user_id).locked_until
     assert until is not None
-    assert all(worker[-1].locked_until == until for worker in burst)
-    assert len(audit_events(services, enrolled.user_id)) == 1
+    assert all(worker[-1].retry_at == until for worker in burst)
+    assert len(audit_events(services, enrolled.user_id, audit.SECOND_STEP_LOCKED)) == 1
     row = lock_row(services, enrolled.user_id)
     assert (failure_count(row), row.in_flight) == (MAX, 0)
 
