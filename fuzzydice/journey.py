@@ -110,3 +110,11 @@ def step_of(info: SessionInfo, landing: str | None = None) -> Step:
         backup_codes_pending=info.backup_codes_pending,
         landing=landing,
     )
+
+
+def after_first_factor(session, *, user_id: int, first_factor: str) -> Step:
+    """The step right after a first factor (`session`: an open database session)."""
+    from fuzzydice.auth.sessions import FIRST_FACTOR
+    from fuzzydice.mfa.registry import usable_kinds
+
+    return next_step(factor_level=FIRST_FACTOR, first_factor=first_factor, usable=usable_kinds(session, user_id))

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from fuzzydice import audit, ratelimit
+from fuzzydice import audit, journey, ratelimit
 from fuzzydice.audit import Action, Origin, Result
 from fuzzydice.auth import identity, identity_rows, sessions, throttle
 from fuzzydice.auth.account_status import may_sign_in
@@ -32,10 +32,15 @@ PASSWORD = {"method": "password"}
 
 @dataclass(frozen=True)
 class SignedIn:
-    """A first factor proved: who, and whether a second step follows."""
+    """A first factor proved: who, and the journey's next step (enrol, or give a second factor)."""
 
     user_id: int
-    has_second_factor: bool = False
+    step: journey.Step
+
+    @property
+    def has_second_factor(self) -> bool:
+        """Whether the account already has a second factor to give."""
+        return self.step.kind == journey.StepKind.SECOND_FACTOR
 
 
 @dataclass
@@ -211,8 +216,9 @@ def sign_in_with_password(
         )
         identity_rows.mark_used(session, identity_rows.password_of(email_norm), now)
         audit.record(session, Action.SIGN_IN, now=now, user_id=user.id, origin=origin, details=PASSWORD)
+        step = journey.after_first_factor(session, user_id=user.id, first_factor="password")
         session.commit()
-        return Ok(SignedIn(user_id=user.id, has_second_factor=user.second_factor_at is not None))
+        return Ok(SignedIn(user_id=user.id, step=step))
 
 
 def start_session_handoff(

@@ -81,10 +81,10 @@ def final_destination(requested: str | None) -> str:
     return path if route_class(path) == "full" and path != BACKUP_CODES else USER_HOME
 
 
-def second_step_after_password(has_second_factor: bool, requested: str | None) -> str:
-    """The page after the password: the code (or enrolment), carrying where the user was going."""
+def second_step_after_password(step: Step, requested: str | None) -> str:
+    """The page after a first factor: the journey's step (enrolment or a code), carrying where the user was going."""
     destination = final_destination(requested)
-    return with_next(VERIFY if has_second_factor else SCAN, None if destination == USER_HOME else destination)
+    return with_next(page_for(step), None if destination == USER_HOME else destination)
 
 
 STEP_PAGES: dict[StepKind, str] = {

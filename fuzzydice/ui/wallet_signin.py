@@ -186,9 +186,10 @@ class WalletSignInState(rx.State):
         yield await session._begin_session(
             user_id=signed_in.user_id,
             factor_level=FIRST_FACTOR,
+            first_factor="wallet",
             remember=False,
             next_path=routes.second_step_after_password(
-                signed_in.has_second_factor, self.router.url.query_parameters.get("next")
+                signed_in.step, self.router.url.query_parameters.get("next")
             ),
         )
 

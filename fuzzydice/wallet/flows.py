@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from fuzzydice import audit, ratelimit
+from fuzzydice import audit, journey, ratelimit
 from fuzzydice.auth import identity_rows
 from fuzzydice.auth.account_status import may_sign_in
 from fuzzydice.auth.tokens import token_hash
@@ -49,8 +49,13 @@ class WalletSignIn:
 
     user_id: int
     address: str
+    step: journey.Step
     created: bool = False
-    has_second_factor: bool = False
+
+    @property
+    def has_second_factor(self) -> bool:
+        """Whether the account already has a second factor to give."""
+        return self.step.kind == journey.StepKind.SECOND_FACTOR
 
 
 def _iso(moment) -> str:
@@ -319,9 +324,6 @@ def complete_sign_in(
         )
         identity_rows.mark_used(session, identity_rows.wallet_of(address), now)
         audit.record(session, audit.Action.SIGN_IN, now=now, user_id=user.id, origin=origin, details=used)
+        step = journey.after_first_factor(session, user_id=user.id, first_factor="wallet")
         session.commit()
-        return Ok(
-            WalletSignIn(
-                user_id=user.id, address=address, created=created, has_second_factor=user.second_factor_at is not None
-            )
-        )
+        return Ok(WalletSignIn(user_id=user.id, address=address, step=step, created=created))

@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import select
 
+from fuzzydice.journey import Step, StepKind
 from fuzzydice import audit
 from fuzzydice.auth import flows
 from fuzzydice.auth.sessions import FIRST_FACTOR, FULL
@@ -88,7 +89,8 @@ def test_register_refuses_a_password_built_on_the_email(services: Services) -> N
 
 def test_correct_password_signs_in(services: Services, ada: int, clock: FixedClock, checkpw_calls) -> None:
     result = sign_in(services, STRONG_PASSWORD)
-    assert result == Ok(flows.SignedIn(user_id=ada, has_second_factor=False))
+    # No second factor yet: the journey's next step is enrolling one.
+    assert result == Ok(flows.SignedIn(user_id=ada, step=Step(StepKind.ENROL, ("totp",))))
     assert len(checkpw_calls) == 1
     with services.db() as session:
         assert session.get(User, ada).last_sign_in_at == clock.now()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fuzzydice.journey import Step, StepKind
+
 import pytest
 
 from fuzzydice.auth.sessions import FIRST_FACTOR
@@ -45,6 +47,10 @@ def test_only_public_pages_need_no_session() -> None:
     assert routes.required_level("public") == 0
     assert routes.required_level("pending") >= FIRST_FACTOR
     assert routes.required_level("full") >= routes.required_level("pending")
+
+
+CODE_STEP = Step(StepKind.SECOND_FACTOR, ("totp", "backup_codes"))
+ENROL_STEP = Step(StepKind.ENROL, ("totp",))
 
 
 def _info(level: int, *, enrolled: bool = True, codes_pending: bool = False):
@@ -96,7 +102,7 @@ def test_full_pages_demand_the_second_factor() -> None:
 
 
 def test_where_to_go_after_the_password() -> None:
-    assert routes.second_step_after_password(True, None) == "/login/verify"
-    assert routes.second_step_after_password(False, "/user/wallet") == "/login/scan?next=/user/wallet"
+    assert routes.second_step_after_password(CODE_STEP, None) == "/login/verify"
+    assert routes.second_step_after_password(ENROL_STEP, "/user/wallet") == "/login/scan?next=/user/wallet"
     for not_a_destination in ("//evil.example", "https://evil.example/x", "/login", "/login/verify", "/login/backup-codes"):
-        assert routes.second_step_after_password(True, not_a_destination) == "/login/verify", not_a_destination
+        assert routes.second_step_after_password(CODE_STEP, not_a_destination) == "/login/verify", not_a_destination

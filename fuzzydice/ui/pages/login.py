@@ -59,9 +59,10 @@ class LoginState(AuthFormMixin, rx.State):
         yield await session._begin_session(
             user_id=signed_in.user_id,
             factor_level=FIRST_FACTOR,
+            first_factor="password",
             remember=bool(form.get("remember")),
             next_path=routes.second_step_after_password(
-                signed_in.has_second_factor, self.router.url.query_parameters.get("next")
+                signed_in.step, self.router.url.query_parameters.get("next")
             ),
         )
 

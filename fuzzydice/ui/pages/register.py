@@ -60,7 +60,8 @@ class RegisterState(AuthFormMixin, rx.State):
             return
         session = await self.get_state(SessionState)
         yield await session._begin_session(
-            user_id=outcome.value, factor_level=FIRST_FACTOR, remember=False, next_path=routes.SCAN
+            user_id=outcome.value, factor_level=FIRST_FACTOR, remember=False, next_path=routes.SCAN,
+            first_factor="password",
         )
 
 
