@@ -49,7 +49,6 @@ class User(SQLModel, table=True):
     previous_sign_in_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     disabled_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     """Set by an operator (`python -m fuzzydice.admin disable`): the account cannot sign in and its sessions stop."""
-    second_factor_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
 
 
 class Identity(SQLModel, table=True):

@@ -3,7 +3,8 @@
 TOTP devices and backup codes move onto one table of second factors (`second_factors`):
 each confirmed authenticator becomes a `totp` row (same sealed secret, same last step),
 and each user holding backup codes gets a `backup_codes` row (the codes themselves stay
-in `backup_codes`). Sessions and hand-off tickets record which factor proved the first
+in `backup_codes`). `users.second_factor_at` goes: the registry says whether a user
+has a second factor. Sessions and hand-off tickets record which factor proved the first
 step and which the second (so the two can be told apart, and the API can report them).
 
 Revision ID: 0009
@@ -71,6 +72,10 @@ def upgrade() -> None:
         op.bulk_insert(factors, rows)
     op.drop_table('totp_devices')
 
+    # Whether a user has a second factor is read from the registry now: one source of truth.
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.drop_column('second_factor_at')
+
     for table in ('auth_sessions', 'claim_tickets'):
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.add_column(sa.Column('first_factor', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True))
@@ -105,6 +110,11 @@ def downgrade() -> None:
     ]
     if rows:
         op.bulk_insert(devices, rows)
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('second_factor_at', fuzzydice.models.UtcDateTime(timezone=True), nullable=True))
+    users = sa.table('users', sa.column('id', sa.Integer()), sa.column('second_factor_at', fuzzydice.models.UtcDateTime()))
+    for row in rows:
+        bind.execute(sa.update(users).where(users.c.id == row["user_id"]).values(second_factor_at=row["confirmed_at"]))
     with op.batch_alter_table('second_factors', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_second_factors_user_id'))
     op.drop_table('second_factors')

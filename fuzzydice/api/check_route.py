@@ -17,6 +17,7 @@ from sqlmodel import select
 from fuzzydice import ratelimit
 from fuzzydice.auth import identity_rows
 from fuzzydice.models import Identity, User
+from fuzzydice.mfa.registry import usable_kinds
 from fuzzydice.services import Services, get_services
 from fuzzydice.wallet.addresses import AddressError, checksum_address
 
@@ -34,9 +35,10 @@ def _lookup(services: Services, address: str, ip: str) -> dict | None:
         user = session.exec(
             select(User).join(Identity, Identity.user_id == User.id).where(identity_rows.wallet_of(address))
         ).first()
+        second_factor = user is not None and bool(usable_kinds(session, user.id))
     if user is None:
         return {"result": False, "data": None}
-    return {"result": True, "data": {"address": address, "second_factor": user.second_factor_at is not None}}
+    return {"result": True, "data": {"address": address, "second_factor": second_factor}}
 
 
 @router.get("/check")

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import sqlalchemy as sa
 from sqlmodel import Session
 
 from fuzzydice import audit, journey
@@ -25,7 +24,6 @@ from fuzzydice.mfa import lock, registry
 from fuzzydice.mfa.kinds import KINDS
 from fuzzydice.mfa.kinds.backup_codes import codes_to_show, remaining
 from fuzzydice.mfa.kinds.totp import Enrolment
-from fuzzydice.models import User
 from fuzzydice.outcome import Code, Failure, Ok, Outcome, fail
 from fuzzydice.services import Services
 
@@ -150,8 +148,6 @@ def activate_totp(services: Services, *, user_id: int, session_id: int, code: st
         if replacing:
             _end_others(session, now, user_id, row)
         else:
-            users = User.__table__
-            session.execute(sa.update(users).where(users.c.id == user_id).values(second_factor_at=now))
             KINDS[BACKUP].begin_enrolment(session, services, user_id=user_id, session_id=session_id)
         session.commit()
         lock.record_success(session, user_id, scope)

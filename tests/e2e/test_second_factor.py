@@ -133,10 +133,17 @@ def test_five_wrong_codes_lock_the_second_step(page, base_url, app_clock):
     )
     # The lock lifts 15 minutes after the fifth failure (a minute boundary may pass while the page answers).
     lifts = {f"{app_clock.now() + timedelta(minutes=15, seconds=s):%H:%M}" for s in (0, 60)}
-    expect(alert).to_have_text(re.compile(rf"^That code is not right\. Too many wrong codes\. Try again after ({'|'.join(lifts)}) UTC\.$"))
+    expect(alert).to_have_text(
+        re.compile(
+            r"^That code is not right\. Too many wrong codes, so this step is locked for now\. "
+            rf"Try again in 1[45] minutes \(at ({'|'.join(lifts)}) UTC\)\.$"
+        )
+    )
     # While locked, even the right code is not looked at; the answer says when the lock lifts.
     enter_code(page, right)
-    expect(alert).to_have_text(re.compile(r"^Too many wrong codes\. Try again after \d\d:\d\d UTC\.$"))
+    expect(alert).to_have_text(
+        re.compile(r"^Too many wrong codes, so this step is locked for now\. Try again in \d+ minutes \(at \d\d:\d\d UTC\)\.$")
+    )
     expect(page).to_have_url(VERIFY)
     # The lock ends after 15 minutes; the pending step (10 minutes) has too, and the tab says so by itself.
     app_clock.advance(15 * 60)

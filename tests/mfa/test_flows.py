@@ -262,7 +262,7 @@ def test_neither_session_can_activate_the_other_ones_secret(services: Services, 
 
     assert activate(services, user_id, first, code_at(services, theirs.secret)) == Failure(Code.WRONG_CODE, attempts_left=4)
     assert activate(services, user_id, second, code_at(services, mine.secret)) == Failure(Code.WRONG_CODE, attempts_left=3)
-    assert device(services, user_id) is None and user_row(services, user_id).second_factor_at is None
+    assert device(services, user_id) is None
     # Each session's own code still works for it (the first to finish wins).
     assert activate(services, user_id, first, code_at(services, mine.secret)).ok
     assert active_secret(services, user_id) == mine.secret
@@ -303,7 +303,6 @@ def test_activation_with_a_code_from_the_app(services: Services, clock: FixedClo
 
     # The authenticator and the set of backup codes are both factors of the registry now.
     assert usable_kinds(services, user_id) == {flows.TOTP, flows.BACKUP}
-    assert user_row(services, user_id).second_factor_at == clock.now()
     session = session_row(services, sid)
     assert session.pending_totp_secret is None and session.pending_totp_created_at is None
     row = device(services, user_id)
@@ -331,7 +330,7 @@ def test_a_wrong_activation_code_fails_and_counts(services: Services, make_user:
     result = activate(services, user_id, sid, wrong_code(services, shown.secret))
     assert result == Failure(Code.WRONG_CODE, attempts_left=4)
     assert flows.attempts_left(services, user_id) == 4
-    assert user_row(services, user_id).second_factor_at is None
+    assert usable_kinds(services, user_id) == frozenset()
     assert device(services, user_id) is None
     assert session_row(services, sid).pending_totp_secret is not None
     assert flows.remaining_backup_codes(services, user_id) == 0
@@ -356,7 +355,7 @@ def test_activation_without_a_pending_secret_fails(services: Services, make_user
     user_id = make_user()
     assert activate(services, user_id, pending(services, user_id), "123456") == Failure(Code.WRONG_CODE, attempts_left=4)
     assert device(services, user_id) is None
-    assert user_row(services, user_id).second_factor_at is None
+    assert usable_kinds(services, user_id) == frozenset()
 
 
 def test_activation_needs_a_live_session_of_the_user(
