@@ -54,18 +54,15 @@ class ClaimedSession:
 
 
 def _field_problems(services: Services, *, name: str, email: str, password: str, phone: str) -> dict[str, Problem]:
-    """Each bad field of a registration: a code, with the checker's words as `message`."""
-    problems: dict[str, Problem] = {}
-    if words := identity.name_problem(name):
-        problems["name"] = Problem("name_invalid", {"message": words})
-    if words := identity.email_problem(email):
-        problems["email"] = Problem("email_invalid", {"message": words})
-    _, words = identity.normalize_phone(phone)
-    if words:
-        problems["phone"] = Problem("phone_invalid", {"message": words})
-    if weak := check_new_password(password, services.settings, context=(name, email, email.split("@")[0])):
-        problems["password"] = Problem("password_weak", {"message": weak.message})
-    return problems
+    """Each bad field of a registration, as a code with its parameters."""
+    _, phone_problem = identity.normalize_phone(phone)
+    found = {
+        "name": identity.name_problem(name),
+        "email": identity.email_problem(email),
+        "phone": phone_problem,
+        "password": check_new_password(password, services.settings, context=(name, email, email.split("@")[0])),
+    }
+    return {field: problem for field, problem in found.items() if problem is not None}
 
 
 def _email_taken() -> Failure:

@@ -170,12 +170,12 @@ def add_password(
     """
     if (refused := _precheck(services, user_id=user_id, session_id=session_id)) is not None:
         return refused
-    problems: dict[str, Problem] = {}
-    if words := identity.email_problem(email):
-        problems["email"] = Problem("email_invalid", {"message": words})
     # The same rules as at registration: the whole email and its local part make a guessable password.
-    if weak := check_new_password(password, services.settings, context=(email, email.split("@")[0])):
-        problems["password"] = Problem("password_weak", {"message": weak.message})
+    found = {
+        "email": identity.email_problem(email),
+        "password": check_new_password(password, services.settings, context=(email, email.split("@")[0])),
+    }
+    problems = {field: problem for field, problem in found.items() if problem is not None}
     if problems:
         return invalid(**problems)
     email_norm = identity.normalize_email(email)

@@ -1,9 +1,14 @@
-"""Normalizing and checking what people type: names, emails, phone numbers."""
+"""Normalizing and checking what people type: names, emails, phone numbers.
+
+Problems are codes with parameters; the UI words them (`fuzzydice.ui.messages.field_message`).
+"""
 
 from __future__ import annotations
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
+
+from fuzzydice.outcome import Problem
 
 NAME_MAX = 200
 
@@ -17,38 +22,38 @@ def normalize_email(raw: str) -> str | None:
     return result.normalized.lower()
 
 
-def email_problem(raw: str) -> str | None:
-    """A plain-words reason the email address is malformed, or None."""
+def email_problem(raw: str) -> Problem | None:
+    """Why the email address is unusable (`email_required`, `email_invalid` with the validator's `reason`), or None."""
     if not (raw or "").strip():
-        return "Enter your email address."
+        return Problem("email_required")
     try:
         validate_email(raw.strip(), check_deliverability=False)
     except EmailNotValidError as exc:
-        return f"Enter a valid email address ({exc})."
+        return Problem("email_invalid", {"reason": str(exc)})
     return None
 
 
-def name_problem(raw: str) -> str | None:
-    """A reason the display name is unusable, or None."""
+def name_problem(raw: str) -> Problem | None:
+    """Why the display name is unusable (`name_required`, `too_long` with `max`), or None."""
     name = (raw or "").strip()
     if not name:
-        return "Enter your name."
+        return Problem("name_required")
     if len(name) > NAME_MAX:
-        return f"Use at most {NAME_MAX} characters."
+        return Problem("too_long", {"max": NAME_MAX})
     return None
 
 
-def normalize_phone(raw: str) -> tuple[str | None, str | None]:
+def normalize_phone(raw: str) -> tuple[str | None, Problem | None]:
     """Return (E.164 number, problem). An empty input is fine: (None, None)."""
     text = (raw or "").strip()
     if not text:
         return None, None
     if not text.startswith("+"):
-        return None, "Enter the number in international format, starting with + and the country code."
+        return None, Problem("phone_not_international")
     try:
         number = phonenumbers.parse(text, None)
     except phonenumbers.NumberParseException:
-        return None, "That does not look like a phone number."
+        return None, Problem("phone_unparsable")
     if not phonenumbers.is_valid_number(number):
-        return None, "That phone number is not valid for its country."
+        return None, Problem("phone_invalid")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), None

@@ -17,22 +17,15 @@ import secrets
 import threading
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import bcrypt
 from zxcvbn import zxcvbn
 
 from fuzzydice.keys import ServerKey
+from fuzzydice.outcome import Problem
 from fuzzydice.settings import Settings
 
 HASH_SCHEME = "fd1"
-
-
-@dataclass(frozen=True)
-class PasswordProblem:
-    """Why a new password is refused, in plain words."""
-
-    message: str
 
 
 def normalize_password(password: str) -> str:
@@ -40,8 +33,8 @@ def normalize_password(password: str) -> str:
     return unicodedata.normalize("NFC", password)
 
 
-def check_new_password(password: str, settings: Settings, context: tuple[str, ...] = ()) -> PasswordProblem | None:
-    """Return why `password` may not be used, or None when it is fine.
+def check_new_password(password: str, settings: Settings, context: tuple[str, ...] = ()) -> Problem | None:
+    """Return why `password` may not be used (`too_short`, `too_long`, `password_weak`), or None when it is fine.
 
     Args:
         password: The candidate, as typed.
@@ -50,9 +43,9 @@ def check_new_password(password: str, settings: Settings, context: tuple[str, ..
     """
     length = len(normalize_password(password))
     if length < settings.password_min_length:
-        return PasswordProblem(f"Use at least {settings.password_min_length} characters.")
+        return Problem("too_short", {"min": settings.password_min_length})
     if length > settings.password_max_length:
-        return PasswordProblem(f"Use at most {settings.password_max_length} characters.")
+        return Problem("too_long", {"max": settings.password_max_length})
     words = [word for word in context if word] + ["fuzzydice", "fuzzy", "dice"]
     cap = settings.password_estimator_cap
     # zxcvbn raises on input longer than its `max_length` (72 by default): pass the cap.
@@ -60,9 +53,11 @@ def check_new_password(password: str, settings: Settings, context: tuple[str, ..
     if result["score"] >= settings.password_min_score:
         return None
     feedback = result.get("feedback") or {}
-    reason = feedback.get("warning") or "This password is easy to guess."
-    hints = " ".join(feedback.get("suggestions") or [])
-    return PasswordProblem(f"{reason} {hints}".strip())
+    # zxcvbn's own feedback, as data: the UI puts it into words.
+    return Problem(
+        "password_weak",
+        {"warning": feedback.get("warning") or "", "suggestions": " ".join(feedback.get("suggestions") or [])},
+    )
 
 
 BUSY = "The server is busy. Please try again in a few seconds."

@@ -100,13 +100,16 @@ def _locked(failure: Failure, settings: Settings | None, now: datetime | None) -
 
 
 _FIELD_WORDS: dict[str, str] = {
-    "required": "This field is required.",
+    "name_required": "Enter your name.",
+    "email_required": "Enter your email address.",
     "email_invalid": "Enter a valid email address.",
     "email_taken": _WORDS[Code.EMAIL_TAKEN],
-    "name_invalid": "Enter a name.",
-    "phone_invalid": "Enter a valid phone number with its country code, e.g. +44 20 7946 0958.",
-    "password_weak": "Choose a stronger password.",
-    "too_long": "This is too long.",
+    "too_short": "Use at least {min} characters.",
+    "too_long": "Use at most {max} characters.",
+    "phone_not_international": "Enter the number in international format, starting with + and the country code.",
+    "phone_unparsable": "That does not look like a phone number.",
+    "phone_invalid": "That phone number is not valid for its country.",
+    "password_weak": "This password is easy to guess.",
     "no_network": "Your wallet did not say which network it is on. Please try again.",
     "address_invalid": "The wallet gave an unusable address. An address is 0x followed by 40 hexadecimal digits.",
     "address_checksum": "The wallet gave an address with a wrong checksum (a typo in its upper/lower case letters).",
@@ -115,10 +118,20 @@ _FIELD_WORDS: dict[str, str] = {
 
 
 def field_message(problem: Problem) -> str:
-    """The words for one field's problem; a `message` param (a checker's own words) wins."""
-    if message := problem.params.get("message"):
-        return str(message)
-    return _FIELD_WORDS.get(problem.code, "This value is not valid.")
+    """The words for one field's problem, with its parameters."""
+    params = dict(problem.params)
+    if problem.code == "email_invalid" and params.get("reason"):
+        return f"Enter a valid email address ({params['reason']})."
+    if problem.code == "password_weak":
+        # zxcvbn's warning and suggestions (its own words) when it gave any.
+        return " ".join(filter(None, [params.get("warning") or _FIELD_WORDS["password_weak"], params.get("suggestions")]))
+    template = _FIELD_WORDS.get(problem.code)
+    if template is None:
+        return "This value is not valid."
+    try:
+        return template.format(**params)
+    except (KeyError, IndexError):
+        return template
 
 
 def field_messages(failure: Failure) -> dict[str, str]:

@@ -8,6 +8,8 @@ import pytest
 from zxcvbn import zxcvbn
 
 from fuzzydice.auth.passwords import PasswordHasher, check_new_password
+from fuzzydice.outcome import Problem
+from fuzzydice.ui.messages import field_message
 from fuzzydice.keys import ServerKey
 from fuzzydice.settings import Settings
 
@@ -42,7 +44,8 @@ def test_fixtures_are_what_they_claim() -> None:
 def test_seven_characters_refused(rules: Settings) -> None:
     problem = check_new_password("kq8Zr2V", rules)
     assert problem is not None
-    assert "at least 8 characters" in problem.message
+    assert problem == Problem("too_short", {"min": 8})
+    assert field_message(problem) == "Use at least 8 characters."
 
 
 def test_exactly_eight_strong_characters_accepted(rules: Settings) -> None:
@@ -59,7 +62,8 @@ def test_257_characters_refused_not_truncated(rules: Settings) -> None:
     password = ("tangerine Quokka 93 marbles " * 10)[:257]
     problem = check_new_password(password, rules)
     assert problem is not None
-    assert "at most 256 characters" in problem.message
+    assert problem == Problem("too_long", {"max": 256})
+    assert field_message(problem) == "Use at most 256 characters."
 
 
 def test_length_counts_characters_not_bytes(rules: Settings) -> None:
@@ -76,7 +80,8 @@ def test_guessable_password_refused_with_the_estimators_reason(rules: Settings, 
     feedback = zxcvbn(guessable, user_inputs=["fuzzydice", "fuzzy", "dice"])["feedback"]
     reason = feedback["warning"] or feedback["suggestions"][0]
     assert reason
-    assert reason in problem.message
+    assert problem.code == "password_weak"
+    assert reason in field_message(problem)
 
 
 def test_product_name_and_user_context_count_against_the_password(rules: Settings) -> None:

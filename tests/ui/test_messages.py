@@ -37,9 +37,17 @@ def test_a_lock_without_its_time_reads_the_length_from_settings(settings) -> Non
 
 
 def test_field_problems_in_words() -> None:
-    failure = invalid(email=Problem("email_invalid"), password=Problem("password_weak", {"message": "Add a word."}))
-    assert field_messages(failure) == {"email": "Enter a valid email address.", "password": "Add a word."}
-    assert failure.as_dict()["fields"]["password"] == {"code": "password_weak", "message": "Add a word."}
+    weak = Problem("password_weak", {"warning": "This is a top-10 common password.", "suggestions": "Add a word."})
+    failure = invalid(email=Problem("email_invalid"), password=weak, name=Problem("too_long", {"max": 200}))
+    assert field_messages(failure) == {
+        "email": "Enter a valid email address.",
+        "password": "This is a top-10 common password. Add a word.",
+        "name": "Use at most 200 characters.",
+    }
+    assert failure.as_dict()["fields"]["name"] == {"code": "too_long", "max": 200}
+    assert field_messages(invalid(password=Problem("password_weak", {"warning": "", "suggestions": ""}))) == {
+        "password": "This password is easy to guess."
+    }
 
 
 def test_policy_numbers_in_page_text_come_from_settings(settings) -> None:
