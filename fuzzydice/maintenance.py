@@ -7,6 +7,7 @@ import logging
 from datetime import timedelta
 
 from fuzzydice.audit import delete_expired_events
+from fuzzydice.notify.outbox import delete_old_messages
 from fuzzydice.auth.sessions import delete_expired_sessions
 from fuzzydice.auth.throttle import delete_stale_throttles
 from fuzzydice.auth.tickets import delete_expired_tickets
@@ -30,6 +31,7 @@ def delete_expired_rows(services: Services) -> dict[str, int]:
             "siwe_challenges": delete_expired_challenges(session, now),
             "rate_limit_windows": delete_old_windows(session, now - timedelta(hours=1)),
             "audit_events": delete_expired_events(session, now - services.settings.audit_retention),
+            "outbox_messages": delete_old_messages(session, now - services.settings.outbox_retention),
         }
 
 

@@ -266,6 +266,8 @@ class Settings(BaseSettings):
 
     audit_retention: timedelta = timedelta(days=365)
     """How long audit entries are kept."""
+    outbox_retention: timedelta = timedelta(days=7)
+    """How long the demo outbox keeps its messages (they hold codes meant for one person)."""
 
     @field_validator("public_origins", mode="before")
     @classmethod

@@ -68,3 +68,15 @@ def test_audit_entries_are_kept_for_the_retention_and_removed_after_it(services,
     clock.advance(timedelta(days=200))  # the later ones, with or without an account, go in their turn
     assert delete_expired_rows(services)["audit_events"] == 2
     assert audit.events(services, user_id) == []
+
+
+def test_outbox_messages_are_removed_after_their_retention(services, clock):
+    from fuzzydice.notify.outbox import recent_messages
+
+    assert services.notifier.send_mail("ada@example.com", "Your code", "123456").ok
+    clock.advance(services.settings.outbox_retention.total_seconds() - 1)
+    assert services.notifier.send_sms("+447700900123", "Your code is 654321").ok
+    assert delete_expired_rows(services)["outbox_messages"] == 0
+    clock.advance(2)
+    assert delete_expired_rows(services)["outbox_messages"] == 1
+    assert [m.channel for m in recent_messages(services.engine)] == ["sms"]

@@ -15,6 +15,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session
 
 from fuzzydice.clock import Clock
 from fuzzydice.db import new_session
@@ -83,3 +84,11 @@ def recent_messages(engine: Engine, limit: int = PAGE_SIZE) -> list[StoredMessag
             ).order_by(table.c.created_at.desc(), table.c.id.desc()).limit(limit)
         ).all()  # fmt: skip
     return [StoredMessage(*row) for row in rows]
+
+
+def delete_old_messages(session: Session, before: datetime) -> int:
+    """Remove outbox messages stored before `before`; returns how many."""
+    table = OutboxMessage.__table__
+    count = session.execute(sa.delete(table).where(table.c.created_at < before)).rowcount
+    session.commit()
+    return count
