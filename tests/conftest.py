@@ -60,6 +60,18 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
+def read_rows(url: str, query) -> list[tuple]:
+    """Run a query on the database at `url` (as a migration test sees it) and return its rows as tuples."""
+    from fuzzydice.db import make_engine
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            return [tuple(row) for row in connection.execute(query)]
+    finally:
+        engine.dispose()
+
+
 def migrate(url: str) -> None:
     """Run every migration on the database at `url`."""
     command.upgrade(alembic_config(url), "head")

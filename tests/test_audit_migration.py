@@ -14,7 +14,7 @@ from alembic import command
 
 from fuzzydice.db import make_engine
 from fuzzydice.models import UtcDateTime
-from tests.conftest import alembic_config
+from tests.conftest import alembic_config, read_rows as read
 
 WHEN = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
 
@@ -39,15 +39,6 @@ def execute(url: str, *statements) -> None:
         for statement in statements:
             connection.execute(statement)
     engine.dispose()
-
-
-def read(url: str, query) -> list[tuple]:
-    engine = make_engine(url)
-    try:
-        with engine.connect() as connection:
-            return [tuple(row) for row in connection.execute(query)]
-    finally:
-        engine.dispose()
 
 
 def index_names(url: str) -> set[str]:

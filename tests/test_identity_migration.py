@@ -14,7 +14,7 @@ from alembic import command
 
 from fuzzydice.db import make_engine
 from fuzzydice.models import UtcDateTime
-from tests.conftest import alembic_config
+from tests.conftest import alembic_config, read_rows as read
 
 CREATED = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
 WALLET_A = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"
@@ -55,15 +55,6 @@ def fill_0009(url: str) -> None:
             for n in (1, 2, 3)
         ])
     engine.dispose()
-
-
-def read(url: str, query) -> list[tuple]:
-    engine = make_engine(url)
-    try:
-        with engine.connect() as connection:
-            return [tuple(row) for row in connection.execute(query)]
-    finally:
-        engine.dispose()
 
 
 def test_identities_move_into_rows_and_the_accounts_keep_everything_else(empty_db_url: str) -> None:

@@ -80,17 +80,8 @@ class FactorKind(Protocol):
 
 
 def _factor(row) -> Factor:
-    return Factor(
-        id=row.id,
-        user_id=row.user_id,
-        kind=row.kind,
-        slot=row.slot,
-        label=row.label,
-        created_at=row.created_at,
-        last_used_at=row.last_used_at,
-        sealed_data=row.sealed_data,
-        counter=row.counter,
-    )
+    """A row of `second_factors` as a Factor (the dataclass names the table's columns)."""
+    return Factor(**row._mapping)
 
 
 def factors_of(session: Session, user_id: int) -> list[Factor]:

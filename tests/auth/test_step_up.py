@@ -63,20 +63,6 @@ def confirm(services: Services, session_id: int | None, user_id: int, code: str,
     return step_up.confirm_second_factor(services, session_id=session_id, user_id=user_id, code=code, method=method)
 
 
-@pytest.fixture
-def user(services: Services, make_user: Callable[..., int]) -> Enrolled:
-    return enrol(services, make_user())
-
-
-@pytest.fixture
-def token(services: Services, user: Enrolled) -> str:
-    return full_session(services, user.user_id)
-
-
-@pytest.fixture
-def sid(services: Services, token: str) -> int:
-    """The id of the full session `token`."""
-    return session_id_of(services, token)
 
 
 # --- password accounts: a code ----------------------------------------------------

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -28,35 +25,6 @@ def chain(services: Services, anvil: DevChain) -> Web3ChainClient:
     services.settings.chains = {anvil.chain_id: anvil.url}
     assert isinstance(services.chain, Web3ChainClient)
     return services.chain
-
-
-@pytest.fixture
-def silent_endpoint() -> Iterator[str]:
-    """A server that accepts connections and never answers."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(8)
-    listener.settimeout(0.1)
-    accepted: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        while not stop.is_set():
-            try:
-                accepted.append(listener.accept()[0])
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
-    finally:
-        stop.set()
-        thread.join(timeout=2)
-        for conn in accepted:
-            conn.close()
-        listener.close()
 
 
 def test_code_at_an_eoa_is_empty_and_at_the_wallet_is_its_code(chain, anvil, test_wallet, wallet_owner) -> None:

@@ -156,3 +156,20 @@ def enrolled(services: Services, make_user: Callable[..., int]) -> Iterator[Enro
     yield user
     codes = codes_since(services, user.secret, since)
     assert_audit_holds_none_of(services, [user.secret, *user.backup_codes, *codes, *TYPED_WRONG])
+
+
+# An enrolled user's full session (not fresh until a test steps it up): the factor-change and step-up tests.
+@pytest.fixture
+def user(services: Services, make_user: Callable[..., int]) -> Enrolled:
+    return enrol(services, make_user())
+
+
+@pytest.fixture
+def token(services: Services, user: Enrolled) -> str:
+    return full_session(services, user.user_id)
+
+
+@pytest.fixture
+def sid(services: Services, token: str) -> int:
+    """The id of the full session `token`."""
+    return session_id_of(services, token)

@@ -8,7 +8,6 @@ Real flows on a real database copy, real pyotp; time moves only with the FixedCl
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 
 import pytest
 import sqlalchemy as sa
@@ -29,7 +28,6 @@ from tests.mfa.conftest import (
     audit_events,
     code_at,
     codes_since,
-    enrol,
     lock_row,
     make_fresh,
     raw,
@@ -94,20 +92,6 @@ def sealed_secret(services: Services, user_id: int) -> str | None:
     return factor.sealed_data if factor else None
 
 
-@pytest.fixture
-def user(services: Services, make_user: Callable[..., int]) -> Enrolled:
-    return enrol(services, make_user())
-
-
-@pytest.fixture
-def token(services: Services, user: Enrolled) -> str:
-    return full_session(services, user.user_id)
-
-
-@pytest.fixture
-def sid(services: Services, token: str) -> int:
-    """The id of the full session `token` (not fresh until a test steps it up)."""
-    return session_id_of(services, token)
 
 
 # --- freshness, checked by the flows themselves -----------------------------------------
