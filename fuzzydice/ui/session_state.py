@@ -116,6 +116,20 @@ class SessionState(rx.State):
             )
         )
 
+    async def _after_first_factor(self, *, user_id: int, step: journey.Step, first_factor: str, remember: bool):
+        """Hand over the first-factor session; the tab goes to the journey's step, keeping where it was going."""
+        from fuzzydice.auth.sessions import FIRST_FACTOR
+        from fuzzydice.ui import routes
+
+        requested = self.router.url.query_parameters.get("next")
+        return await self._begin_session(
+            user_id=user_id,
+            factor_level=FIRST_FACTOR,
+            first_factor=first_factor,
+            remember=remember,
+            next_path=routes.second_step_after_password(step, requested),
+        )
+
     @rx.event
     async def sign_out(self):
         """End this browser's session everywhere at once, then expire the cookie."""

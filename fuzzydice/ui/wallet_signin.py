@@ -11,7 +11,6 @@ import asyncio
 
 import reflex as rx
 
-from fuzzydice.auth.sessions import FIRST_FACTOR
 from fuzzydice.outcome import Code, Failure
 from fuzzydice.services import get_services
 from fuzzydice.ui import routes, wallet_scripts
@@ -183,14 +182,8 @@ class WalletSignInState(rx.State):
             return
         signed_in = outcome.value
         session = await self.get_state(SessionState)
-        yield await session._begin_session(
-            user_id=signed_in.user_id,
-            factor_level=FIRST_FACTOR,
-            first_factor="wallet",
-            remember=False,
-            next_path=routes.second_step_after_password(
-                signed_in.step, self.router.url.query_parameters.get("next")
-            ),
+        yield await session._after_first_factor(
+            user_id=signed_in.user_id, step=signed_in.step, first_factor="wallet", remember=False
         )
 
 
