@@ -78,6 +78,8 @@ class AuthSession(SQLModel, table=True):
     """A server-side session; the browser holds only the token, the table only its hash."""
 
     __tablename__ = "auth_sessions"
+    __table_args__ = {"sqlite_autoincrement": True}
+    """Ids are never reused (SQLite would hand a deleted session's id to the next): audit entries name sessions by id."""
 
     id: int | None = Field(default=None, primary_key=True)
     token_hash: str = Field(max_length=64, unique=True, index=True)

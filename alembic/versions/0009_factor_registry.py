@@ -76,6 +76,11 @@ def upgrade() -> None:
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_column('second_factor_at')
 
+    # Session ids are never reused on SQLite either (AUTOINCREMENT): the audit trail names sessions by id.
+    if op.get_bind().dialect.name == 'sqlite':
+        with op.batch_alter_table('auth_sessions', recreate='always', table_kwargs={'sqlite_autoincrement': True}):
+            pass
+
     for table in ('auth_sessions', 'claim_tickets'):
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.add_column(sa.Column('first_factor', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True))

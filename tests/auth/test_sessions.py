@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from fuzzydice.auth import sessions
+from fuzzydice.auth import flows, sessions
 from fuzzydice.auth.sessions import FIRST_FACTOR, FULL
 from fuzzydice.auth.tokens import new_token, token_hash
 from fuzzydice.clock import FixedClock
@@ -225,3 +225,13 @@ def test_expired_full_session_is_not_reported_as_a_pending_one(services: Service
     with services.db() as session:
         assert not sessions.expired_before_second_step(session, token, clock.now())
         assert not sessions.expired_before_second_step(session, "unknown", clock.now())
+
+
+def test_a_session_id_is_never_handed_out_again(services, user_id: int) -> None:
+    # The audit trail names sessions by id: a signed-out session's id must not come back for the next one.
+    from tests.conftest import full_session, session_id_of
+
+    token = full_session(services, user_id)
+    first = session_id_of(services, token)
+    assert flows.sign_out(services, token)
+    assert session_id_of(services, full_session(services, user_id)) > first
