@@ -63,6 +63,11 @@ class Origin:
     ip: str | None = None
     user_agent: str | None = None
 
+    @classmethod
+    def of_row(cls, row) -> Origin:
+        """The origin of a request made in the session of `row` (an `auth_sessions` row)."""
+        return cls(session_id=row.id, ip=row.ip, user_agent=row.user_agent)
+
 
 SECOND_STEP_LOCKED = Action.SECOND_STEP_LOCKED
 

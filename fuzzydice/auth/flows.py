@@ -325,13 +325,8 @@ def sign_out(
 
     if tab:
         forget_tab_challenges(services, tab)
-    if not token:
-        return False
-    table = AuthSession.__table__
     with services.db() as session:
-        ended = session.execute(
-            sa.delete(table).where(table.c.token_hash == token_hash(token)).returning(table.c.id, table.c.user_id)
-        ).first()
+        ended = sessions.revoke_session(session, token)
         if ended is None:
             return False
         audit.record(

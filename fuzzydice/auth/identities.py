@@ -19,10 +19,10 @@ from sqlmodel import Session
 
 from fuzzydice import audit
 from fuzzydice.auth import identity, identity_rows
-from fuzzydice.auth.freshness import require_fresh
+from fuzzydice.auth.freshness import end_other_sessions, fresh_row, require_fresh
 from fuzzydice.auth.identity_rows import PASSWORD, IdentityInfo
 from fuzzydice.auth.passwords import HashingBusy, check_new_password
-from fuzzydice.auth.sessions import live_row, revoke_other_sessions
+from fuzzydice.auth.sessions import revoke_other_sessions
 from fuzzydice.outcome import Code, Failure, Ok, Outcome, Problem, fail, invalid
 from fuzzydice.services import Services
 from fuzzydice.wallet import flows as wallet_flows
@@ -63,16 +63,14 @@ def overview(services: Services, *, session_id: int | None, user_id: int) -> Ove
 # --- one transaction per change ------------------------------------------------------------
 
 
-def _begin(session: Session, now: datetime, *, user_id: int, session_id: int | None) -> Failure | None:
-    """Start a change: hold the account's identities, then check this session's freshness (same transaction)."""
+def _begin(session: Session, now: datetime, *, user_id: int, session_id: int | None) -> Outcome:
+    """Start a change: hold the account's identities, then check this session's freshness (same transaction).
+
+    `Ok(row)` of the session making the change.
+    """
     if not identity_rows.lock_account(session, user_id):
         return fail(Code.SESSION_ENDED)
-    return require_fresh(session, now, user_id=user_id, session_id=session_id)
-
-
-def _origin(session: Session, now: datetime, user_id: int, session_id: int | None) -> audit.Origin:
-    row = live_row(session, now, user_id=user_id, session_id=session_id)
-    return audit.Origin(session_id=session_id, ip=row.ip if row else None, user_agent=row.user_agent if row else None)
+    return fresh_row(session, now, user_id=user_id, session_id=session_id)
 
 
 def _finish(
@@ -80,20 +78,14 @@ def _finish(
     now: datetime,
     *,
     user_id: int,
-    session_id: int,
+    row,
     action: audit.Action,
     details: dict[str, str] | None = None,
     ended: int | None = None,
 ) -> None:
-    """End the other sessions (unless the change did it already: `ended`), write the entries, commit it all."""
-    if ended is None:
-        ended = revoke_other_sessions(session, user_id, keep_session_id=session_id)
-    origin = _origin(session, now, user_id, session_id)
-    audit.record(session, action, now=now, user_id=user_id, origin=origin, details=details)
-    if ended:
-        audit.record(
-            session, audit.Action.SESSIONS_ENDED, now=now, user_id=user_id, origin=origin, details={"count": ended}
-        )
+    """Write the change's entry, end the other sessions (unless the change did it already: `ended`), commit it all."""
+    audit.record(session, action, now=now, user_id=user_id, origin=audit.Origin.of_row(row), details=details)
+    end_other_sessions(session, now, user_id=user_id, row=row, ended=ended)
     session.commit()
 
 
@@ -124,14 +116,15 @@ def link_wallet(
     address = verified.value
     now = services.clock.now()
     with services.db() as session:
-        if (refused := _begin(session, now, user_id=user_id, session_id=session_id)) is not None:
-            return refused
+        begun = _begin(session, now, user_id=user_id, session_id=session_id)
+        if not begun.ok:
+            return begun
         try:
             identity_rows.add_wallet(session, user_id=user_id, address=address, now=now)
         except IntegrityError:
             return fail(Code.WALLET_TAKEN)  # the transaction rolls back as the session closes
         # After the insert: an unsigned sign-in of this wallet, begun before it was linked, ends too.
-        _finish(session, now, user_id=user_id, session_id=session_id, action=audit.Action.WALLET_LINKED,
+        _finish(session, now, user_id=user_id, row=begun.value, action=audit.Action.WALLET_LINKED,
                 details={"address": address})
     return Ok(address)
 
@@ -191,8 +184,9 @@ def add_password(
         return _busy(services)
     now = services.clock.now()
     with services.db() as session:
-        if (refused := _begin(session, now, user_id=user_id, session_id=session_id)) is not None:
-            return refused
+        begun = _begin(session, now, user_id=user_id, session_id=session_id)
+        if not begun.ok:
+            return begun
         if identity_rows.exists(session, user_id, identity_rows.of_kind(PASSWORD)):
             return fail(Code.HAS_PASSWORD)  # another session of the account added one meanwhile
         try:
@@ -201,7 +195,7 @@ def add_password(
             )
         except IntegrityError:
             return invalid(email=Problem(Code.EMAIL_TAKEN.value))
-        _finish(session, now, user_id=user_id, session_id=session_id, action=audit.Action.PASSWORD_ADDED)
+        _finish(session, now, user_id=user_id, row=begun.value, action=audit.Action.PASSWORD_ADDED)
     return Ok()
 
 
@@ -222,14 +216,15 @@ def _unlink(
 ) -> Outcome[None]:
     now = services.clock.now()
     with services.db() as session:
-        if (refused := _begin(session, now, user_id=user_id, session_id=session_id)) is not None:
-            return refused
+        begun = _begin(session, now, user_id=user_id, session_id=session_id)
+        if not begun.ok:
+            return begun
         if not identity_rows.exists(session, user_id, which):
             return fail(Code.IDENTITY_NOT_FOUND)
         if identity_rows.count_of(session, user_id) <= 1:
             return fail(Code.LAST_IDENTITY)
         # Before the delete: unsigned sign-ins of the wallet being removed end with the others.
-        ended = revoke_other_sessions(session, user_id, keep_session_id=session_id)
+        ended = revoke_other_sessions(session, user_id, keep_session_id=begun.value.id)
         identity_rows.remove(session, user_id, which)
-        _finish(session, now, user_id=user_id, session_id=session_id, action=action, details=details, ended=ended)
+        _finish(session, now, user_id=user_id, row=begun.value, action=action, details=details, ended=ended)
     return Ok()

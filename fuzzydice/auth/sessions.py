@@ -165,14 +165,14 @@ def expired_before_second_step(session: Session, token: str | None, now: datetim
     return row.factor_level < FULL and not is_live(row, now)
 
 
-def revoke_session(session: Session, token: str | None) -> bool:
-    """Delete the session of `token`; True when one was deleted."""
+def revoke_session(session: Session, token: str | None):
+    """Delete the session of `token`; its (id, user_id), or None when there was none. Not committed here."""
     if not token:
-        return False
+        return None
     table = AuthSession.__table__
-    deleted = session.execute(sa.delete(table).where(table.c.token_hash == token_hash(token))).rowcount
-    session.commit()
-    return bool(deleted)
+    return session.execute(
+        sa.delete(table).where(table.c.token_hash == token_hash(token)).returning(table.c.id, table.c.user_id)
+    ).first()
 
 
 def delete_expired_sessions(session: Session, now: datetime) -> int:

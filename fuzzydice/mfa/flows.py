@@ -18,8 +18,8 @@ from collections.abc import Callable
 from sqlmodel import Session
 
 from fuzzydice import audit, journey
-from fuzzydice.auth.freshness import require_fresh
-from fuzzydice.auth.sessions import FULL, live_row, revoke_other_sessions
+from fuzzydice.auth.freshness import end_other_sessions, fresh_row, require_fresh
+from fuzzydice.auth.sessions import FULL, live_row
 from fuzzydice.mfa import lock, registry
 from fuzzydice.mfa.kinds import KINDS
 from fuzzydice.mfa.kinds.backup_codes import codes_to_show, remaining
@@ -47,10 +47,6 @@ __all__ = [
 ]
 
 
-def _origin(row) -> audit.Origin:
-    return audit.Origin(session_id=row.id, ip=row.ip, user_agent=row.user_agent)
-
-
 def _scope(row) -> lock.Scope:
     """Codes from a first-factor session count for sign-in; from a full session, for step-up."""
     return lock.STEP_UP if row.factor_level >= FULL else lock.SIGN_IN
@@ -63,7 +59,7 @@ def _refused(refusal: lock.Refused) -> Failure:
 def _wrong_code(session: Session, services: Services, user_id: int, scope: lock.Scope, row, action: audit.Action) -> Failure:
     """Settle a wrong code: it counts, its audit entry and (on the last one) the lock's commit together."""
     now = services.clock.now()
-    origin = _origin(row)
+    origin = audit.Origin.of_row(row)
     audit.record(session, action, now=now, user_id=user_id, result=audit.Result.FAILED, origin=origin)
 
     def record_lock() -> None:
@@ -72,15 +68,6 @@ def _wrong_code(session: Session, services: Services, user_id: int, scope: lock.
     on_lock = record_lock if scope == lock.SIGN_IN else None
     left, until = lock.record_failure(session, user_id, scope, now, services.settings, on_lock=on_lock)
     return fail(Code.WRONG_CODE, attempts_left=left, retry_at=until)
-
-
-def _end_others(session: Session, now, user_id: int, row) -> None:
-    """End the user's other sessions after a change, with its audit entry (same transaction)."""
-    ended = revoke_other_sessions(session, user_id, keep_session_id=row.id)
-    if ended:
-        audit.record(
-            session, audit.Action.SESSIONS_ENDED, now=now, user_id=user_id, origin=_origin(row), details={"count": ended}
-        )
 
 
 def pending_enrolment(
@@ -144,9 +131,9 @@ def activate_totp(services: Services, *, user_id: int, session_id: int, code: st
             lock.release(session, user_id, scope)  # not a guess: the same code twice, or another session won
             return outcome
         details = {"kind": TOTP, "replaced": replacing}
-        audit.record(session, audit.Action.FACTOR_ENROLLED, now=now, user_id=user_id, origin=_origin(row), details=details)
+        audit.record(session, audit.Action.FACTOR_ENROLLED, now=now, user_id=user_id, origin=audit.Origin.of_row(row), details=details)
         if replacing:
-            _end_others(session, now, user_id, row)
+            end_other_sessions(session, now, user_id=user_id, row=row)
         else:
             KINDS[BACKUP].begin_enrolment(session, services, user_id=user_id, session_id=session_id)
         session.commit()
@@ -194,7 +181,7 @@ def verify_second_step(
             session.rollback()
             return _wrong_code(session, services, user_id, scope, row, action)
         registry.mark_used(session, factor.id, now)
-        origin = _origin(row)
+        origin = audit.Origin.of_row(row)
         audit.record(session, action, now=now, user_id=user_id, origin=origin, details={"method": method})
         if method == BACKUP:
             left = remaining(session, user_id)
@@ -225,12 +212,13 @@ def regenerate_backup_codes(services: Services, *, user_id: int, session_id: int
     user's other sessions end. Needs a full and fresh session. Returns the codes formatted."""
     with services.db() as session:
         now = services.clock.now()
-        if (refused := require_fresh(session, now, user_id=user_id, session_id=session_id)) is not None:
-            return refused
-        row = live_row(session, now, user_id=user_id, session_id=session_id)
+        fresh = fresh_row(session, now, user_id=user_id, session_id=session_id)
+        if not fresh.ok:
+            return fresh
+        row = fresh.value
         outcome = KINDS[BACKUP].begin_enrolment(session, services, user_id=user_id, session_id=session_id)
-        audit.record(session, audit.Action.BACKUP_CODES_REGENERATED, now=now, user_id=user_id, origin=_origin(row))
-        _end_others(session, now, user_id, row)
+        audit.record(session, audit.Action.BACKUP_CODES_REGENERATED, now=now, user_id=user_id, origin=audit.Origin.of_row(row))
+        end_other_sessions(session, now, user_id=user_id, row=row)
         session.commit()
         return outcome
 
