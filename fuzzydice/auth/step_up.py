@@ -10,10 +10,11 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from fuzzydice.auth import identity_rows
-from fuzzydice.mfa import flows as mfa_flows
 from fuzzydice.auth.freshness import full_row, require_fresh
-from fuzzydice.outcome import Code, Ok, Outcome, fail
+from fuzzydice.auth.sessions import FULL
+from fuzzydice.mfa import flows as mfa_flows
 from fuzzydice.models import AuthSession
+from fuzzydice.outcome import Code, Failure, Ok, Outcome, fail
 from fuzzydice.services import Services
 from fuzzydice.wallet import flows as wallet_flows
 
@@ -60,26 +61,31 @@ def confirm_second_factor(
 ) -> Outcome[None]:
     """Check a code (under the step-up lock); on success this session may make sensitive changes.
 
-    The session is marked fresh in the transaction that accepts the code.
+    A full session only; a wallet account signs a fresh message first. Both are checked, the
+    code is used and the session is marked fresh in one transaction.
     """
     now = services.clock.now()
-    with services.db() as session:
-        row = full_row(session, now, user_id=user_id, session_id=session_id)
-    if row is None:
-        return fail(Code.SESSION_ENDED)
-    if needs_wallet_signature(services, user_id):
-        if row.wallet_fresh_until is None or row.wallet_fresh_until <= now:
+
+    def full_and_signed(session, row) -> Failure | None:
+        if row.factor_level < FULL:
+            return fail(Code.SESSION_ENDED)
+        wallet_signed = row.wallet_fresh_until is not None and row.wallet_fresh_until > now
+        if not wallet_signed and identity_rows.exists(session, user_id, identity_rows.of_kind(identity_rows.WALLET)):
             return fail(Code.NEEDS_WALLET_FIRST)
+        return None
 
     def mark_fresh(session) -> None:
         session.execute(
             sa.update(_sessions)
-            .where(_sessions.c.id == row.id, _sessions.c.user_id == user_id)
+            .where(_sessions.c.id == session_id, _sessions.c.user_id == user_id)
             .values(fresh_until=now + services.settings.step_up_lifetime)
         )
 
+    if session_id is None:
+        return fail(Code.SESSION_ENDED)
     return mfa_flows.verify_second_step(
-        services, user_id=user_id, session_id=row.id, code=code, method=method, on_success=mark_fresh
+        services, user_id=user_id, session_id=session_id, code=code, method=method,
+        precondition=full_and_signed, on_success=mark_fresh,
     )
 
 

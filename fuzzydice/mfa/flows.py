@@ -14,6 +14,7 @@ so someone else who signs in with the same password sees neither.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from sqlmodel import Session
 
@@ -148,6 +149,7 @@ def verify_second_step(
     session_id: int,
     code: str,
     method: Method = TOTP,
+    precondition: Callable[[Session, Any], Failure | None] | None = None,
     on_success: Callable[[Session], None] | None = None,
 ) -> Outcome[None]:
     """Check a code of one of the methods the journey offers this session, under the second-step lock.
@@ -155,13 +157,17 @@ def verify_second_step(
     From a first-factor session the code counts for sign-in; from a full session, for
     step-up (so a password thief's wrong codes never lock the owner's sessions out). A
     valid code that was already used is refused without counting as a failure.
-    `on_success` runs inside the success's transaction (step-up marks the session fresh).
+    `precondition(session, row)` may refuse first, in the same transaction (step-up: a full session,
+    a wallet signature first); `on_success` runs inside the success's transaction (step-up marks the
+    session fresh).
     """
     with services.db() as session:
         now = services.clock.now()
         row = live_row(session, now, user_id=user_id, session_id=session_id)
         if row is None:
             return fail(Code.SESSION_ENDED)
+        if precondition is not None and (refused := precondition(session, row)) is not None:
+            return refused
         offered = journey.second_factor_methods(registry.usable_kinds(session, user_id), row.first_factor)
         if method not in offered:
             return fail(Code.METHOD_NOT_OFFERED)
