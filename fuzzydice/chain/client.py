@@ -24,8 +24,6 @@ from fuzzydice.settings import Settings
 
 T = TypeVar("T")
 
-IS_VALID_SIGNATURE_SELECTOR = MAGIC_VALUE
-"""isValidSignature(bytes32,bytes): the selector is the magic value itself."""
 _MAGIC_WORD = MAGIC_VALUE.ljust(32, b"\0")
 
 
@@ -75,14 +73,6 @@ class Web3ChainClient:
         self._lock = threading.Lock()
         self._connections: dict[int, _Connection] = {}
 
-    def web3(self, chain_id: int) -> Web3:
-        """The cached Web3 of `chain_id` (built on first use; not yet checked against the endpoint).
-
-        Raises:
-            ChainUnavailable: the settings name no RPC URL for `chain_id`.
-        """
-        return self._connection(chain_id).web3
-
     def code_at(self, chain_id: int, address: str) -> bytes:
         """See `ChainClient.code_at`."""
         if not Web3.is_address(address):
@@ -98,7 +88,8 @@ class Web3ChainClient:
             return False
         call = {
             "to": Web3.to_checksum_address(address),
-            "data": IS_VALID_SIGNATURE_SELECTOR + abi_encode(["bytes32", "bytes"], [bytes(digest), bytes(signature)]),
+            # The magic value is the selector of isValidSignature(bytes32,bytes).
+            "data": MAGIC_VALUE + abi_encode(["bytes32", "bytes"], [bytes(digest), bytes(signature)]),
         }
         try:
             answer = bytes(self._rpc(chain_id, lambda w3: w3.eth.call(call), reverts=True))
@@ -108,6 +99,11 @@ class Web3ChainClient:
         return len(answer) >= 32 and answer[:32] == _MAGIC_WORD
 
     def _connection(self, chain_id: int) -> _Connection:
+        """The cached connection of `chain_id` (built on first use; not yet checked against the endpoint).
+
+        Raises:
+            ChainUnavailable: the settings name no RPC URL for `chain_id`.
+        """
         url = self._settings.allowed_chains.get(chain_id)
         if not url:
             raise ChainUnavailable(f"chain {chain_id} is not configured")

@@ -1,17 +1,21 @@
-"""Fixtures of the chain tests: real anvil processes, started and stopped by PID."""
+"""Fixtures of the chain tests: real anvil processes (started and stopped by PID), the client on them, a silent server."""
 
 from __future__ import annotations
 
 import socket
-import threading
 from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
+from fuzzydice.chain.client import Web3ChainClient
 from fuzzydice.chain.devchain import DevChain, DevChainError, anvil_binary, start_anvil
 from fuzzydice.chain.testing import deploy_test_wallet
+from fuzzydice.settings import Settings
+from tests.conftest import make_settings, sqlite_url
 
 
 @pytest.fixture(scope="session")
@@ -41,29 +45,45 @@ def test_wallet(anvil: DevChain, wallet_owner: LocalAccount) -> str:
 
 
 @pytest.fixture
-def silent_endpoint() -> Iterator[str]:
-    """A server that accepts connections and never answers."""
+def chain_settings(tmp_path: Path, anvil: DevChain) -> Settings:
+    """Test-profile settings naming the session's anvil as the only chain (the database is never opened)."""
+    return make_settings(tmp_path, sqlite_url(tmp_path / "unused.db"), chains={anvil.chain_id: anvil.url})
+
+
+@pytest.fixture
+def chain(chain_settings: Settings) -> Web3ChainClient:
+    """The product's chain client on `chain_settings` (tests change the settings to move it)."""
+    return Web3ChainClient(chain_settings)
+
+
+@dataclass
+class SilentEndpoint:
+    """A listening socket that never answers: the kernel completes each TCP handshake, nobody replies."""
+
+    url: str
+    listener: socket.socket
+    accepted: list[socket.socket] = field(default_factory=list)
+
+    def connections(self) -> list[socket.socket]:
+        """Every connection made to the endpoint so far (takes the new ones off the backlog; never waits)."""
+        while True:
+            try:
+                self.accepted.append(self.listener.accept()[0])
+            except BlockingIOError:
+                return list(self.accepted)
+
+
+@pytest.fixture
+def silent_endpoint() -> Iterator[SilentEndpoint]:
+    """A server that accepts connections and never answers; `connections()` counts them."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
-    listener.listen(8)
-    listener.settimeout(0.1)
-    accepted: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        while not stop.is_set():
-            try:
-                accepted.append(listener.accept()[0])
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
+    listener.listen(16)
+    listener.setblocking(False)
+    endpoint = SilentEndpoint(f"http://127.0.0.1:{listener.getsockname()[1]}", listener)
     try:
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+        yield endpoint
     finally:
-        stop.set()
-        thread.join(timeout=2)
-        for conn in accepted:
+        for conn in endpoint.accepted:
             conn.close()
         listener.close()

@@ -14,8 +14,7 @@ from eth_account import Account
 from eth_account.messages import encode_defunct
 from eth_account.signers.local import LocalAccount
 
-from fuzzydice.chain import eip1271
-from fuzzydice.chain.devchain import DevChain
+from fuzzydice.chain.devchain import DevChain, free_port
 from fuzzydice.chain.testing import deploy_test_wallet
 from fuzzydice.auth import identity_rows
 from fuzzydice.models import Identity
@@ -27,7 +26,6 @@ from tests.chain.conftest import anvil  # noqa: F401  (the session's real anvil)
 
 ORIGIN = "http://127.0.0.1:3000"
 TAB = "tab-token-1"
-DEAD_RPC = "http://127.0.0.1:9"  # discard port: nothing listens, the connection is refused
 
 
 @pytest.fixture(scope="module")
@@ -37,15 +35,16 @@ def owner() -> LocalAccount:
 
 @pytest.fixture(scope="module")
 def contract(anvil: DevChain, owner: LocalAccount) -> str:  # noqa: F811
-    address = deploy_test_wallet(anvil.url, owner.address)
-    assert eip1271.has_code(anvil.url, address) and not eip1271.has_code(anvil.url, owner.address)
-    return address
+    return deploy_test_wallet(anvil.url, owner.address)
 
 
 @pytest.fixture
-def chain_services(services: Services, anvil: DevChain) -> Services:  # noqa: F811
+def chain_services(services: Services, anvil: DevChain, contract: str, owner: LocalAccount) -> Services:  # noqa: F811
     services.settings.chains = {anvil.chain_id: anvil.url}
     assert services.settings.allowed_chains == {anvil.chain_id: anvil.url}
+    # The services' own chain client sees the contract's code and none at its owner.
+    assert services.chain.code_at(anvil.chain_id, contract)
+    assert services.chain.code_at(anvil.chain_id, owner.address) == b""
     return services
 
 
@@ -110,15 +109,15 @@ def test_the_owners_signature_over_other_text_is_refused(
     assert users_with_wallet(chain_services, contract) == []
 
 
-@pytest.mark.timeout(60)  # a hang guard only: the refused connection answers at once, eip1271 bounds it anyway
+@pytest.mark.timeout(60)  # a hang guard only: the refused connection answers at once, chain_rpc_timeout bounds it anyway
 def test_an_unreachable_chain_refuses_the_contract_signature(
     chain_services: Services, anvil: DevChain, contract: str, owner: LocalAccount  # noqa: F811
 ) -> None:
-    chain_services.settings.chains = {anvil.chain_id: DEAD_RPC}
+    chain_services.settings.chains = {anvil.chain_id: f"http://127.0.0.1:{free_port()}"}  # nothing listens: refused
     challenge = begin(chain_services, contract, anvil.chain_id)
     result = flows.complete_sign_in(chain_services, nonce=challenge.nonce, signature=sign(owner, challenge.message), binding=TAB)
-    # Fail closed: refused, no account (the chain seam answers "invalid" or "unavailable").
-    assert result.code in (Code.SIGNATURE_INVALID, Code.CHAIN_UNAVAILABLE)
+    # Fail closed: the contract check counts a chain that does not answer as "not accepted", no account.
+    assert (result.code, result.detail) == (Code.SIGNATURE_INVALID, "invalid_signature"), result
     assert users_with_wallet(chain_services, contract) == []
 
     # The refusal was the dead chain's doing: with the live one the same owner signs in.
