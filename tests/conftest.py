@@ -272,17 +272,26 @@ TEST_TAB = "test-tab-client-token"
 """The client token of the tab every core-level hand-off in the tests belongs to."""
 
 
-def claimed_session(services: Services, user_id: int, factor_level: int, replaces_token: str | None = None) -> str:
-    """A session through the real hand-off (ticket, then claim, from one tab); returns its token."""
+def handoff(
+    services: Services, user_id: int, factor_level: int, replaces_token: str | None = None, *,
+    ip: str = "203.0.113.10", user_agent: str = "test",
+) -> tuple[flows.IssuedTicket, flows.ClaimedSession]:
+    """The real session hand-off (ticket, then claim, from one tab, at `ip` with `user_agent`): the ticket and
+    the session claimed with it."""
     ticket = flows.start_session_handoff(
         services, user_id=user_id, factor_level=factor_level, remember=False, next_path="/user/home",
         tab=TEST_TAB, replaces_token=replaces_token,
     )
     claimed = flows.claim_session(
-        services, ticket=ticket.ticket, bind=ticket.bind, tab=TEST_TAB, ip="203.0.113.10", user_agent="test"
+        services, ticket=ticket.ticket, bind=ticket.bind, tab=TEST_TAB, ip=ip, user_agent=user_agent
     )
     assert claimed is not None
-    return claimed.token
+    return ticket, claimed
+
+
+def claimed_session(services: Services, user_id: int, factor_level: int, replaces_token: str | None = None) -> str:
+    """A session through the real hand-off (ticket, then claim, from one tab); returns its token."""
+    return handoff(services, user_id, factor_level, replaces_token)[1].token
 
 
 def full_session(services: Services, user_id: int) -> str:
@@ -305,6 +314,16 @@ def session_id_of(services: Services, token: str) -> int:
     info = flows.current_session(services, token, touch=False)
     assert info is not None
     return info.session_id
+
+
+def sessions_of(services: Services, user_id: int) -> set[int]:
+    """The ids of every session row of the user (live or ended)."""
+    import sqlalchemy as sa
+
+    from fuzzydice.models import AuthSession
+
+    with services.db() as session:
+        return set(session.execute(sa.select(AuthSession.id).where(AuthSession.user_id == user_id)).scalars())
 
 
 def next_totp_code(services: Services, clock: FixedClock, secret: str) -> str:

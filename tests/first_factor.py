@@ -1,11 +1,22 @@
-"""Reading the first-factor flows' outcomes in tests: who signed in, and how long to wait."""
+"""The first factor in tests: a password sign-in, and reading the outcomes: who signed in, and how long to wait."""
 
 from __future__ import annotations
 
 import math
 from datetime import datetime
 
+from fuzzydice.auth import flows
 from fuzzydice.outcome import Code, Failure, Outcome
+from fuzzydice.services import Services
+from tests.conftest import STRONG_PASSWORD
+
+SIGN_IN_IP = "203.0.113.10"
+"""Where the password sign-ins of the tests come from, unless a test says otherwise."""
+
+
+def password_sign_in(services: Services, email: str, password: str = STRONG_PASSWORD, *, ip: str = SIGN_IN_IP) -> Outcome:
+    """A password sign-in through the real flow (`SignedIn` on success)."""
+    return flows.sign_in_with_password(services, email=email, password=password, ip=ip)
 
 
 def user_of(outcome: Outcome) -> int | None:

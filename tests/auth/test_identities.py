@@ -15,23 +15,20 @@ from dataclasses import dataclass, field
 import pytest
 import sqlalchemy as sa
 from eth_account import Account
-from eth_account.messages import encode_defunct
 from eth_account.signers.local import LocalAccount
 
 from fuzzydice import audit
 from fuzzydice.auth import flows, identities, step_up
 from fuzzydice.clock import FixedClock
-from fuzzydice.models import AuthSession, Identity
+from fuzzydice.models import Identity
 from fuzzydice.outcome import Code
 from fuzzydice.services import Services
 from fuzzydice.wallet import flows as wallet_flows
-from tests.conftest import STRONG_PASSWORD, full_session, pending_session, run_in_parallel, session_id_of
+from tests.conftest import STRONG_PASSWORD, full_session, pending_session, run_in_parallel, session_id_of, sessions_of
+from tests.first_factor import password_sign_in
 from tests.mfa.conftest import code_at, enrol
+from tests.wallet_steps import TAB, challenge, sign, wallet_sign_in
 
-ORIGIN = "http://127.0.0.1:3000"
-TAB = "tab-token-1"
-CHAIN = 31337  # the demo chain of the test settings
-IP = "203.0.113.10"
 NEW_PASSWORD = "copper lantern swims past midnight"
 CHANGES = (
     audit.Action.WALLET_LINKED, audit.Action.WALLET_UNLINKED, audit.Action.PASSWORD_ADDED,
@@ -49,29 +46,6 @@ class Person:
     session_id: int
     wallets: list[LocalAccount] = field(default_factory=list)
     email: str | None = None
-
-
-def sign(account: LocalAccount, text: str) -> str:
-    """EIP-191 personal_sign, as a browser wallet does it."""
-    return account.sign_message(encode_defunct(text=text)).signature.to_0x_hex()
-
-
-def challenge(services: Services, account: LocalAccount, purpose: str, user_id: int | None, *, lower: bool = False):
-    issued = wallet_flows.begin_sign_in(
-        services, address=account.address.lower() if lower else account.address, chain_id=CHAIN, origin=ORIGIN,
-        binding=TAB, purpose=purpose, user_id=user_id,
-    )
-    assert issued.ok, issued
-    return issued.value
-
-
-def wallet_sign_in(services: Services, account: LocalAccount):
-    issued = challenge(services, account, "sign_in", None)
-    return wallet_flows.complete_sign_in(services, nonce=issued.nonce, signature=sign(account, issued.message), binding=TAB)
-
-
-def password_sign_in(services: Services, email: str, password: str = STRONG_PASSWORD):
-    return flows.sign_in_with_password(services, email=email, password=password, ip=IP)
 
 
 def link(services: Services, person: Person, account: LocalAccount, *, signer: LocalAccount | None = None, **overrides):
@@ -110,12 +84,6 @@ def rows(services: Services, user_id: int | None = None) -> list[tuple]:
         query = query.where(table.c.user_id == user_id)
     with services.db() as session:
         return [(r[0], r[1], r[2], r[3], r[4] is not None) for r in session.execute(query.order_by(table.c.id))]
-
-
-def sessions_of(services: Services, user_id: int) -> set[int]:
-    table = AuthSession.__table__
-    with services.db() as session:
-        return set(session.execute(sa.select(table.c.id).where(table.c.user_id == user_id)).scalars())
 
 
 def entries(services: Services, user_id: int, *actions: str) -> list[audit.Event]:
@@ -237,7 +205,7 @@ def test_a_linked_wallet_signs_in_to_the_same_account(services: Services, clock:
     account = Account.create()
     elsewhere = another_session(services, password_person)
     make_fresh(services, clock, password_person)
-    issued = challenge(services, account, "link", password_person.user_id, lower=True)
+    issued = challenge(services, account, "link", password_person.user_id, address=account.address.lower())
     linked = identities.link_wallet(
         services, session_id=password_person.session_id, user_id=password_person.user_id, nonce=issued.nonce,
         signature=sign(account, issued.message), binding=TAB,

@@ -11,7 +11,6 @@ from datetime import timedelta
 
 import pytest
 from eth_account import Account
-from eth_account.messages import encode_defunct
 from eth_account.signers.local import LocalAccount
 
 from fuzzydice import audit
@@ -20,34 +19,17 @@ from fuzzydice.clock import FixedClock
 from fuzzydice.mfa import flows as mfa_flows, lock
 from fuzzydice.outcome import Code, Failure, Ok, Outcome
 from fuzzydice.services import Services
-from fuzzydice.wallet import flows as wallet_flows
 from tests.mfa.conftest import Enrolled, audit_events, code_at, enrol, raw, wrong_code
 from tests.conftest import TEST_TAB, full_session, next_totp_code, pending_session, session_id_of
+from tests.wallet_steps import TAB, challenge, sign, wallet_sign_in
 
-ORIGIN = "http://127.0.0.1:3000"
-TAB = "tab-token-1"
-CHAIN = 31337  # the demo chain of the test settings
 NEEDS_WALLET_FIRST = Failure(Code.NEEDS_WALLET_FIRST)
-
-
-def sign(account: LocalAccount, text: str) -> str:
-    """EIP-191 personal_sign, as a browser wallet does it."""
-    return account.sign_message(encode_defunct(text=text)).signature.to_0x_hex()
-
-
-def challenge(services: Services, account: LocalAccount, purpose: str, user_id: int | None) -> wallet_flows.Challenge:
-    issued = wallet_flows.begin_sign_in(
-        services, address=account.address, chain_id=CHAIN, origin=ORIGIN, binding=TAB, purpose=purpose, user_id=user_id
-    )
-    assert issued.ok, issued
-    return issued.value
 
 
 def wallet_user(services: Services) -> tuple[LocalAccount, Enrolled]:
     """A wallet-only account (created by signing in) with TOTP enrolled."""
     account = Account.create()
-    issued = challenge(services, account, "sign_in", None)
-    signed_in = wallet_flows.complete_sign_in(services, nonce=issued.nonce, signature=sign(account, issued.message), binding=TAB)
+    signed_in = wallet_sign_in(services, account)
     assert signed_in.ok and signed_in.value.created, signed_in
     return account, enrol(services, signed_in.value.user_id)
 

@@ -20,7 +20,6 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from eth_account import Account
-from eth_account.messages import encode_defunct
 
 from fuzzydice.auth import flows
 from fuzzydice.auth.password_pool import PasswordPool, PoolBusy, run_password_flow
@@ -31,10 +30,9 @@ from fuzzydice.services import Services, build_services
 from fuzzydice.wallet import flows as wallet_flows
 from tests.conftest import STRONG_PASSWORD, full_session, make_settings, run_in_parallel
 from tests.first_factor import is_wrong, user_of
+from tests.wallet_steps import TAB, begin, challenge, sign
 
 FLOODER = "203.0.113.77"
-ORIGIN = "http://127.0.0.1:3000"
-TAB = "tab-token-1"
 
 
 @pytest.fixture
@@ -123,12 +121,7 @@ def test_500_challenge_requests_from_one_ip_create_at_most_the_limit_of_rows(ser
     account = Account.create()
 
     def ten_requests() -> list:
-        return [
-            wallet_flows.begin_sign_in(
-                services, address=account.address, chain_id=31337, origin=ORIGIN, binding=TAB, ip=FLOODER
-            )
-            for _ in range(10)
-        ]
+        return [begin(services, account, ip=FLOODER) for _ in range(10)]
 
     answers = [c for batch in run_in_parallel(ten_requests, workers=50) for c in batch]
     assert len(answers) == 500
@@ -144,12 +137,12 @@ def test_wallet_sign_in_completions_per_ip_are_limited_before_any_check(services
         bogus = wallet_flows.complete_sign_in(services, nonce=f"nonce{n}", signature="0x00", binding=TAB, ip=FLOODER)
         assert bogus.code == Code.CHALLENGE_UNKNOWN
     account = Account.create()
-    challenge = wallet_flows.begin_sign_in(services, address=account.address, chain_id=31337, origin=ORIGIN, binding=TAB).value
-    signature = account.sign_message(encode_defunct(text=challenge.message)).signature.to_0x_hex()
-    refused = wallet_flows.complete_sign_in(services, nonce=challenge.nonce, signature=signature, binding=TAB, ip=FLOODER)
+    issued = challenge(services, account)
+    signature = sign(account, issued.message)
+    refused = wallet_flows.complete_sign_in(services, nonce=issued.nonce, signature=signature, binding=TAB, ip=FLOODER)
     assert refused.code == Code.RATE_LIMITED
     # Refused before the challenge was touched: it still works from elsewhere.
-    done = wallet_flows.complete_sign_in(services, nonce=challenge.nonce, signature=signature, binding=TAB, ip="192.0.2.1")
+    done = wallet_flows.complete_sign_in(services, nonce=issued.nonce, signature=signature, binding=TAB, ip="192.0.2.1")
     assert done.ok
 
 

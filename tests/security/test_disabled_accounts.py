@@ -13,7 +13,6 @@ from collections.abc import Callable
 import pytest
 import sqlalchemy as sa
 from eth_account import Account
-from eth_account.messages import encode_defunct
 
 from fuzzydice import admin
 from fuzzydice.auth import flows
@@ -21,26 +20,16 @@ from fuzzydice.clock import FixedClock
 from fuzzydice.models import AuthSession, User
 from fuzzydice.outcome import Code, Failure
 from fuzzydice.services import Services
-from fuzzydice.wallet import flows as wallet_flows
 from tests.conftest import STRONG_PASSWORD, full_session
 from tests.first_factor import user_of
+from tests.wallet_steps import wallet_sign_in
 
 EMAIL = "ada@example.com"
 IP = "203.0.113.10"
-ORIGIN = "http://127.0.0.1:3000"
-TAB = "tab-token-1"
 
 
 def operator(services: Services, *args: str) -> int:
     return admin.main(list(args), settings=services.settings)
-
-
-def wallet_sign_in(services: Services, account):
-    challenge = wallet_flows.begin_sign_in(
-        services, address=account.address, chain_id=31337, origin=ORIGIN, binding=TAB
-    ).value
-    signature = account.sign_message(encode_defunct(text=challenge.message)).signature.to_0x_hex()
-    return wallet_flows.complete_sign_in(services, nonce=challenge.nonce, signature=signature, binding=TAB)
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from collections.abc import Callable
 
 import sqlalchemy as sa
 from eth_account import Account
-from eth_account.messages import encode_defunct
 
 from fuzzydice.auth import flows, identity_rows, step_up
 from fuzzydice.auth.sessions import FULL
@@ -22,8 +21,7 @@ from fuzzydice.services import Services
 from fuzzydice.wallet import flows as wallet_flows
 from tests.conftest import full_session, next_totp_code, session_id_of
 from tests.mfa.conftest import enrol
-
-ORIGIN = "http://127.0.0.1:3000"
+from tests.wallet_steps import ORIGIN, sign
 
 
 def test_a_ticket_issued_before_new_backup_codes_is_dead_after_them(
@@ -69,7 +67,7 @@ def test_unsigned_wallet_challenges_of_the_user_die_with_a_factor_change(
         services, address=wallet.address, chain_id=chain, origin=ORIGIN, binding="owner-tab", purpose="reauth",
         user_id=user.user_id,
     ).value
-    signature = wallet.sign_message(encode_defunct(text=reauth.message)).signature.to_0x_hex()
+    signature = sign(wallet, reauth.message)
     assert step_up.confirm_wallet(
         services, session_id=session_id_of(services, owner), user_id=user.user_id, nonce=reauth.nonce,
         signature=signature, binding="owner-tab",

@@ -9,7 +9,6 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 from eth_account import Account
-from eth_account.messages import encode_defunct
 
 from fuzzydice import audit
 from fuzzydice.models import AuditEvent, Identity
@@ -18,36 +17,15 @@ from fuzzydice.services import Services
 from fuzzydice.siwe import SiweMessage
 from fuzzydice.ui.messages import field_messages, say
 from fuzzydice.wallet import flows
+from tests.wallet_steps import CHAIN, ORIGIN, TAB, begin, challenge, sign, wallet_sign_in
 
-ORIGIN = "http://127.0.0.1:3000"
-TAB = "tab-token-1"
 IP = "198.51.100.7"
 
 
 @pytest.fixture
 def demo_services(services: Services) -> Services:
-    assert services.settings.allowed_chains == {31337: "http://127.0.0.1:8545"}
+    assert services.settings.allowed_chains == {CHAIN: "http://127.0.0.1:8545"}
     return services
-
-
-def sign(account, text: str) -> str:
-    return account.sign_message(encode_defunct(text=text)).signature.to_0x_hex()
-
-
-def begin(services: Services, account, **overrides):
-    args = {"address": account.address, "chain_id": 31337, "origin": ORIGIN, "binding": TAB, **overrides}
-    return flows.begin_sign_in(services, **args)
-
-
-def challenge(services: Services, account, **overrides) -> flows.Challenge:
-    issued = begin(services, account, **overrides)
-    assert issued.ok, issued
-    return issued.value
-
-
-def sign_in(services: Services, account, **overrides):
-    issued = challenge(services, account)
-    return flows.complete_sign_in(services, nonce=issued.nonce, signature=sign(account, issued.message), binding=TAB, **overrides)
 
 
 def sign_in_entries(services: Services) -> list[tuple]:
@@ -82,10 +60,10 @@ def test_the_server_writes_the_whole_message(demo_services: Services, clock) -> 
 
 def test_sign_in_creates_then_loads_the_account_and_audits_both(demo_services: Services) -> None:
     account = Account.create()
-    created = sign_in(demo_services, account, ip=IP, user_agent="Test Browser")
+    created = wallet_sign_in(demo_services, account, ip=IP, user_agent="Test Browser")
     assert created.ok and created.value.created and created.value.address == account.address
     assert not created.value.has_second_factor
-    loaded = sign_in(demo_services, account)
+    loaded = wallet_sign_in(demo_services, account)
     assert loaded.ok and loaded.value.user_id == created.value.user_id and not loaded.value.created
     uid = created.value.user_id
     used = {"method": "wallet", "address": account.address}
@@ -131,7 +109,7 @@ def test_the_challenge_expires_with_the_message(demo_services: Services, clock) 
 
 def test_unknown_address_and_bad_signature_get_the_same_answer(demo_services: Services) -> None:
     known, stranger, thief = Account.create(), Account.create(), Account.create()
-    owner = sign_in(demo_services, known).value.user_id
+    owner = wallet_sign_in(demo_services, known).value.user_id
     answers = []
     for account in (known, stranger):
         issued = challenge(demo_services, account)
