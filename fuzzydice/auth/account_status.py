@@ -17,7 +17,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
 from fuzzydice.auth import identity, identity_rows
-from fuzzydice.models import AuthSession, ClaimTicket, User
+from fuzzydice.models import User
 from fuzzydice.wallet.addresses import AddressError, checksum_address
 
 DISABLED = "This account is disabled. Please contact the operator of this site."
@@ -50,8 +50,9 @@ def set_disabled(session: Session, user_id: int, disabled: bool, now: datetime) 
         changed = session.execute(
             sa.update(_users).where(_users.c.id == user_id, _users.c.disabled_at.is_(None)).values(disabled_at=now)
         ).rowcount
-        for table in (AuthSession.__table__, ClaimTicket.__table__):  # live sessions and sessions on their way
-            session.execute(sa.delete(table).where(table.c.user_id == user_id))
+        from fuzzydice.auth.sessions import revoke_other_sessions  # sessions reads may_sign_in from here
+
+        revoke_other_sessions(session, user_id)  # live sessions and those on their way (tickets, wallet challenges)
     else:
         changed = session.execute(
             sa.update(_users).where(_users.c.id == user_id, _users.c.disabled_at.is_not(None)).values(disabled_at=None)

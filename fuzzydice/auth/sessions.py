@@ -8,9 +8,10 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from fuzzydice.auth import identity_rows
 from fuzzydice.auth.account_status import may_sign_in
 from fuzzydice.auth.tokens import new_token, token_hash
-from fuzzydice.mfa.registry import usable_kinds
+from fuzzydice.mfa.registry import kinds_from, usable_kinds_column
 from fuzzydice.models import AuthSession, ClaimTicket, Identity, SiweChallenge, User
 from fuzzydice.settings import Settings
 
@@ -30,12 +31,16 @@ class SessionInfo:
     last_sign_in_at: datetime | None
     absolute_expires_at: datetime
     remember: bool = False
-    has_second_factor: bool = False
     backup_codes_pending: bool = False
     factors: frozenset[str] = frozenset()
     """The kinds of second factor the account can give now (`fuzzydice.mfa.registry.usable_kinds`)."""
     first_factor: str | None = None
     """How this session's first step was proved (`password`, `wallet`, …)."""
+
+    @property
+    def has_second_factor(self) -> bool:
+        """Whether the account can give a second factor now."""
+        return bool(self.factors)
 
     @property
     def is_full(self) -> bool:
@@ -90,16 +95,12 @@ def is_live(row, now: datetime) -> bool:
     return now < row.idle_expires_at and now < row.absolute_expires_at
 
 
-def live_row(session: Session, now: datetime, *, user_id: int, session_id: int | None = None, token: str | None = None):
-    """The row of a live session of `user_id`, found by its id or by its token; None when there is none."""
-    table = AuthSession.__table__
-    if session_id is not None:
-        which = table.c.id == session_id
-    elif token:
-        which = table.c.token_hash == token_hash(token)
-    else:
+def live_row(session: Session, now: datetime, *, user_id: int, session_id: int | None):
+    """The row of the live session `session_id` of `user_id`; None when there is none."""
+    if session_id is None:
         return None
-    row = session.execute(sa.select(table).where(which, table.c.user_id == user_id)).first()
+    table = AuthSession.__table__
+    row = session.execute(sa.select(table).where(table.c.id == session_id, table.c.user_id == user_id)).first()
     return row if row is not None and is_live(row, now) else None
 
 
@@ -114,14 +115,14 @@ def lookup_session(
     if not token:
         return None
     row = session.exec(
-        select(AuthSession, User, Identity.email)
+        select(AuthSession, User, Identity.email, usable_kinds_column(User.id))
         .join(User, User.id == AuthSession.user_id)
-        .outerjoin(Identity, sa.and_(Identity.user_id == User.id, Identity.kind == "password"))
+        .outerjoin(Identity, sa.and_(Identity.user_id == User.id, identity_rows.of_kind(identity_rows.PASSWORD)))
         .where(AuthSession.token_hash == token_hash(token), may_sign_in())
     ).first()
     if row is None:
         return None
-    auth, user, email = row
+    auth, user, email, kinds = row
     if not is_live(auth, now):
         return None
     if touch and now - auth.last_seen_at >= settings.session_touch_interval:
@@ -133,7 +134,7 @@ def lookup_session(
             .values(last_seen_at=now, idle_expires_at=min(now + idle, auth.absolute_expires_at))
         )
         session.commit()
-    factors = usable_kinds(session, user.id)
+    factors = kinds_from(kinds)
     return SessionInfo(
         session_id=auth.id,
         user_id=user.id,
@@ -143,7 +144,6 @@ def lookup_session(
         last_sign_in_at=user.previous_sign_in_at,
         absolute_expires_at=auth.absolute_expires_at,
         remember=auth.remember,
-        has_second_factor=bool(factors),
         backup_codes_pending=auth.backup_codes_to_show is not None,
         factors=factors,
         first_factor=auth.first_factor,
@@ -185,10 +185,9 @@ def delete_expired_sessions(session: Session, now: datetime) -> int:
     return count
 
 
-def revoke_other_sessions(
-    session: Session, user_id: int, keep_token: str | None = None, *, keep_session_id: int | None = None
-) -> int:
-    """End every session of `user_id` but the one kept (by token or id) after a change of factors or identities.
+def revoke_other_sessions(session: Session, user_id: int, *, keep_session_id: int | None = None) -> int:
+    """End every session of `user_id` but `keep_session_id` (after a change of factors or identities; all of
+    them when none is kept, e.g. an account being disabled).
 
     Not committed here: the change, the sessions it ends and its audit entry commit together.
 
@@ -200,13 +199,13 @@ def revoke_other_sessions(
     others = table.c.user_id == user_id
     if keep_session_id is not None:
         others = sa.and_(others, table.c.id != keep_session_id)
-    elif keep_token:
-        others = sa.and_(others, table.c.token_hash != token_hash(keep_token))
     count = session.execute(sa.delete(table).where(others)).rowcount
     tickets = ClaimTicket.__table__
     session.execute(sa.delete(tickets).where(tickets.c.user_id == user_id))
     challenges = SiweChallenge.__table__
     identities = Identity.__table__
-    wallets = sa.select(identities.c.identifier).where(identities.c.user_id == user_id, identities.c.kind == "wallet")
+    wallets = sa.select(identities.c.identifier).where(
+        identities.c.user_id == user_id, identity_rows.of_kind(identity_rows.WALLET)
+    )
     session.execute(sa.delete(challenges).where(sa.or_(challenges.c.user_id == user_id, challenges.c.address.in_(wallets))))
     return count

@@ -66,7 +66,6 @@ def _info(level: int, *, enrolled: bool = True, codes_pending: bool = False):
         user_email="ada@example.com",
         last_sign_in_at=None,
         absolute_expires_at=datetime(2030, 1, 1, tzinfo=timezone.utc),
-        has_second_factor=enrolled,
         backup_codes_pending=codes_pending,
         factors=frozenset({"totp", "backup_codes"}) if enrolled else frozenset(),
         first_factor="password",
