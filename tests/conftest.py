@@ -223,6 +223,45 @@ def make_user(services: Services) -> Callable[..., int]:
     return make
 
 
+# Enrolled users (`tests.mfa.conftest.Enrolled`, through the real flows). The helpers of tests/mfa/conftest.py
+# are imported inside the fixtures: that module imports this one.
+@pytest.fixture
+def enrolled(services: Services, make_user: Callable[..., int]) -> Iterator[Any]:
+    """A user with TOTP active (activated one step ago), ten backup codes and a sign-in waiting for its code.
+
+    Afterwards, no audit entry the test left holds the secret, a code of it or a backup code.
+    """
+    from tests.mfa.conftest import TYPED_WRONG, assert_audit_holds_none_of, codes_since, enrol, step_now
+
+    user = enrol(services, make_user())
+    since = step_now(services) - 1
+    yield user
+    codes = codes_since(services, user.secret, since)
+    assert_audit_holds_none_of(services, [user.secret, *user.backup_codes, *codes, *TYPED_WRONG])
+
+
+# An enrolled user and a full session of theirs (not fresh until a test steps it up): the factor-change and
+# step-up tests.
+@pytest.fixture
+def user(services: Services, make_user: Callable[..., int]) -> Any:
+    """A user enrolled through the real flows: TOTP active, backup codes shown."""
+    from tests.mfa.conftest import enrol
+
+    return enrol(services, make_user())
+
+
+@pytest.fixture
+def token(services: Services, user: Any) -> str:
+    """A full session of `user` (both factors done), through the real hand-off."""
+    return full_session(services, user.user_id)
+
+
+@pytest.fixture
+def sid(services: Services, token: str) -> int:
+    """The id of the full session `token`."""
+    return session_id_of(services, token)
+
+
 def run_in_parallel(task: Callable[[], Any], workers: int = 20) -> list[Any]:
     """Run `task` in `workers` threads released at once by a barrier; returns the results.
 

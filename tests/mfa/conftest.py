@@ -1,23 +1,23 @@
 """Helpers of the second-factor tests: codes at the pinned clock, and an enrolled user.
 
 Everything runs on the real flows, the real database copy and real pyotp; time
-moves only through the `FixedClock`.
+moves only through the `FixedClock`. The fixtures built on them (`enrolled`, `user`,
+`token`, `sid`) are in tests/conftest.py, for every folder.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-import pytest
 import sqlalchemy as sa
 
 from fuzzydice.auth import step_up
 from fuzzydice.clock import FixedClock
 from fuzzydice.mfa import flows, lock, totp
-from fuzzydice.models import AuditEvent, SecondFactorLock
+from fuzzydice.models import AuditEvent, AuthSession, BackupCode, SecondFactorLock
 from fuzzydice.services import Services
 from tests.conftest import full_session, next_totp_code, pending_session, session_id_of
 
@@ -107,6 +107,18 @@ def failure_count(row: SecondFactorLock) -> int:
     return len(failure_times(row))
 
 
+def stored_hashes(services: Services, user_id: int) -> set[str]:
+    """The stored hashes of the user's backup codes (used or not)."""
+    with services.db() as session:
+        return set(session.execute(sa.select(BackupCode.code_hash).where(BackupCode.user_id == user_id)).scalars())
+
+
+def session_row(services: Services, session_id: int) -> AuthSession | None:
+    """The session's row (None once it is gone)."""
+    with services.db() as session:
+        return session.get(AuthSession, session_id)
+
+
 def audit_events(services: Services, user_id: int, *kinds: str) -> list[AuditEvent]:
     """The audit events of `user_id` (of these kinds only, when given), oldest first."""
     query = sa.select(AuditEvent).where(AuditEvent.user_id == user_id).order_by(AuditEvent.id)
@@ -143,33 +155,3 @@ def codes_since(services: Services, secret: str, since_step: int) -> list[str]:
 
 TYPED_WRONG = [f"{n:06d}" for n in range(100)] + ["123456", "AAAA-AAAA-AAAA-AAAA"]
 """The wrong codes the tests type (`wrong_code` picks from the first hundred)."""
-
-
-@pytest.fixture
-def enrolled(services: Services, make_user: Callable[..., int]) -> Iterator[Enrolled]:
-    """A user with TOTP active (activated one step ago) and ten backup codes.
-
-    Afterwards, no audit entry the test left holds the secret, a code of it or a backup code.
-    """
-    user = enrol(services, make_user())
-    since = step_now(services) - 1
-    yield user
-    codes = codes_since(services, user.secret, since)
-    assert_audit_holds_none_of(services, [user.secret, *user.backup_codes, *codes, *TYPED_WRONG])
-
-
-# An enrolled user's full session (not fresh until a test steps it up): the factor-change and step-up tests.
-@pytest.fixture
-def user(services: Services, make_user: Callable[..., int]) -> Enrolled:
-    return enrol(services, make_user())
-
-
-@pytest.fixture
-def token(services: Services, user: Enrolled) -> str:
-    return full_session(services, user.user_id)
-
-
-@pytest.fixture
-def sid(services: Services, token: str) -> int:
-    """The id of the full session `token`."""
-    return session_id_of(services, token)

@@ -17,10 +17,10 @@ from fuzzydice.auth import flows
 from fuzzydice.clock import FixedClock
 from fuzzydice.mfa import flows as mfa_flows, lock, registry
 from fuzzydice.mfa.flows import Enrolment
-from fuzzydice.models import AuditEvent, AuthSession, BackupCode
+from fuzzydice.models import AuditEvent, BackupCode
 from fuzzydice.outcome import Code, Failure, Ok, Outcome
 from fuzzydice.services import Services
-from tests.conftest import full_session, next_totp_code, pending_session, session_id_of
+from tests.conftest import full_session, next_totp_code, pending_session, session_id_of, sessions_of
 from tests.mfa.conftest import (
     TYPED_WRONG,
     Enrolled,
@@ -31,7 +31,9 @@ from tests.mfa.conftest import (
     lock_row,
     make_fresh,
     raw,
+    session_row,
     step_now,
+    stored_hashes,
     wrong_code,
 )
 
@@ -68,22 +70,6 @@ def finish_reenrolment(services: Services, user: Enrolled, session_id: int, code
 
 def new_backup_codes(services: Services, user: Enrolled, session_id: int) -> Outcome[list[str]]:
     return mfa_flows.regenerate_backup_codes(services, user_id=user.user_id, session_id=session_id)
-
-
-def stored_hashes(services: Services, user_id: int) -> set[str]:
-    with services.db() as session:
-        return set(session.execute(sa.select(BackupCode.code_hash).where(BackupCode.user_id == user_id)).scalars())
-
-
-def session_row(services: Services, session_id: int) -> AuthSession | None:
-    with services.db() as session:
-        return session.get(AuthSession, session_id)
-
-
-def session_ids(services: Services, user_id: int) -> set[int]:
-    """The ids of every session row of the user (live or not)."""
-    with services.db() as session:
-        return set(session.execute(sa.select(AuthSession.id).where(AuthSession.user_id == user_id)).scalars())
 
 
 def sealed_secret(services: Services, user_id: int) -> str | None:
@@ -277,7 +263,7 @@ def test_a_change_of_factors_ends_the_other_sessions_with_its_audit_entries(
     signing_in = pending_session(services, user.user_id)[0]  # a sign-in waiting for its code ends too
     make_fresh(services, user, sid)
     trail = audit_events(services, user.user_id, *CHANGES)
-    others = session_ids(services, user.user_id) - {sid}
+    others = sessions_of(services, user.user_id) - {sid}
     assert len(others) >= 2
 
     assert run(services, user, sid).ok
@@ -285,7 +271,7 @@ def test_a_change_of_factors_ends_the_other_sessions_with_its_audit_entries(
     assert flows.current_session(services, elsewhere) is None  # signed out everywhere else
     assert flows.current_session(services, signing_in) is None
     assert flows.current_session(services, token) is not None  # but not here
-    assert session_ids(services, user.user_id) == {sid}
+    assert sessions_of(services, user.user_id) == {sid}
     entries = audit_events(services, user.user_id, *CHANGES)[len(trail):]
     assert [(e.kind, e.result) for e in entries] == [(action, "ok"), (audit.Action.SESSIONS_ENDED, "ok")]
     assert all(e.session_id == sid and e.created_at == clock.now() for e in entries)

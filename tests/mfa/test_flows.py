@@ -20,7 +20,7 @@ from fuzzydice.clock import FixedClock
 from fuzzydice.mfa import backup_codes, flows, registry, totp
 from fuzzydice.mfa.kinds.totp import SECRET_PURPOSE
 from fuzzydice.mfa.secret_box import open_sealed
-from fuzzydice.models import AuthSession, BackupCode, SecondFactor, User
+from fuzzydice.models import AuthSession, SecondFactor, User
 from fuzzydice.outcome import Code, Failure, Ok, Outcome
 from fuzzydice.services import Services
 from tests.conftest import (
@@ -30,7 +30,18 @@ from tests.conftest import (
     run_in_parallel,
     session_id_of,
 )
-from tests.mfa.conftest import Enrolled, code_at, enrol, fresh_session, make_fresh, raw, step_now, wrong_code
+from tests.mfa.conftest import (
+    Enrolled,
+    code_at,
+    enrol,
+    fresh_session,
+    make_fresh,
+    raw,
+    session_row,
+    step_now,
+    stored_hashes,
+    wrong_code,
+)
 
 MINUTE = 60
 
@@ -61,16 +72,6 @@ def usable_kinds(services: Services, user_id: int) -> frozenset[str]:
 def user_row(services: Services, user_id: int) -> User:
     with services.db() as session:
         return session.get(User, user_id)
-
-
-def session_row(services: Services, session_id: int) -> AuthSession | None:
-    with services.db() as session:
-        return session.get(AuthSession, session_id)
-
-
-def stored_hashes(services: Services, user_id: int) -> set[str]:
-    with services.db() as session:
-        return set(session.execute(sa.select(BackupCode.code_hash).where(BackupCode.user_id == user_id)).scalars())
 
 
 def active_secret(services: Services, user_id: int) -> str:

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import pytest
@@ -37,16 +36,10 @@ from fuzzydice.mfa import flows, lock, totp
 from fuzzydice.outcome import Code, Failure, Ok, Outcome
 from fuzzydice.services import Services
 from tests.conftest import TEST_TAB, full_session, pending_session, run_in_parallel, session_id_of
-from tests.mfa.conftest import Enrolled, audit_events, code_at, enrol, failure_count, lock_row, wrong_code
+from tests.mfa.conftest import Enrolled, audit_events, code_at, failure_count, lock_row, wrong_code
 
 THIEF_IP = "198.51.100.7"
 MAX = 5
-
-
-@pytest.fixture
-def enrolled(services: Services, make_user: Callable[..., int]) -> Enrolled:
-    """A user with TOTP active and a first-factor session waiting for its code (the owner signing in)."""
-    return enrol(services, make_user())
 
 
 def thief_session(services: Services, user_id: int) -> int:
