@@ -21,11 +21,16 @@ def window_start(now: datetime, window: timedelta) -> datetime:
     return datetime.fromtimestamp(int(now.timestamp()) // seconds * seconds, tz=now.tzinfo)
 
 
-def allow(session: Session, key: str, *, limit: int, window: timedelta, now: datetime) -> bool:
-    """Count one request for `key`; False once `limit` requests were counted in this window."""
+def count_one(session: Session, key: str, *, window: timedelta, now: datetime) -> int:
+    """Count one request for `key` in its current window; how many the window holds now (committed)."""
     count = increment_counter(session, _table, {"key": key, "window_start": window_start(now, window)}, "count")
     session.commit()
-    return count <= limit
+    return count
+
+
+def allow(session: Session, key: str, *, limit: int, window: timedelta, now: datetime) -> bool:
+    """Count one request for `key`; False once `limit` requests were counted in this window."""
+    return count_one(session, key, window=window, now=now) <= limit
 
 
 def network_of(ip: str | None) -> str:
@@ -65,7 +70,18 @@ def wait_in_words(wait: timedelta) -> str:
 
 def count_request(session: Session, key: str, *, limit: int, window: timedelta, now: datetime) -> timedelta | None:
     """Count one request for `key`: None when allowed, else how long until it may try again."""
-    return None if allow(session, key, limit=limit, window=window, now=now) else time_left(now, window)
+    return count_refusal(session, key, limit=limit, window=window, now=now)[0]
+
+
+def count_refusal(
+    session: Session, key: str, *, limit: int, window: timedelta, now: datetime
+) -> tuple[timedelta | None, bool]:
+    """`count_request`, also telling whether this is the window's first refusal (worth one audit entry:
+    the rest of a flood is not, it must not fill the table)."""
+    count = count_one(session, key, window=window, now=now)
+    if count <= limit:
+        return None, False
+    return time_left(now, window), count == limit + 1
 
 
 def reserve(session: Session, key: str, *, limit: int, window: timedelta, now: datetime) -> datetime | None:

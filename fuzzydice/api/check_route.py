@@ -8,37 +8,15 @@ is limited per IP, and can be switched off (`FUZZYDICE_CHECK_API_ENABLED=false`)
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from sqlmodel import select
 
-from fuzzydice import ratelimit
-from fuzzydice.auth import identity_rows
-from fuzzydice.models import Identity, User
-from fuzzydice.mfa.registry import usable_kinds
-from fuzzydice.services import Services, get_services
+from fuzzydice.services import get_services
+from fuzzydice.wallet import flows as wallet_flows
 from fuzzydice.wallet.addresses import AddressError, checksum_address
 
 router = APIRouter()
-WINDOW = timedelta(minutes=1)
-
-
-def _lookup(services: Services, address: str, ip: str) -> dict | None:
-    """None when over the limit, else the answer."""
-    with services.db() as session:
-        if not ratelimit.allow(
-            session, f"check:{ip}", limit=services.settings.check_api_per_minute, window=WINDOW, now=services.clock.now()
-        ):
-            return None
-        user = session.exec(
-            select(User).join(Identity, Identity.user_id == User.id).where(identity_rows.wallet_of(address))
-        ).first()
-        second_factor = user is not None and bool(usable_kinds(session, user.id))
-    if user is None:
-        return {"result": False, "data": None}
-    return {"result": True, "data": {"address": address, "second_factor": second_factor}}
 
 
 @router.get("/check")
@@ -52,11 +30,13 @@ async def check(request: Request, address: str = "") -> JSONResponse:
     except AddressError as exc:
         return JSONResponse({"result": False, "data": None, "error": str(exc)}, status_code=400)
     ip = request.client.host if request.client else "unknown"
-    answer = await asyncio.to_thread(_lookup, services, normalized, ip)
-    if answer is None:
+    outcome = await asyncio.to_thread(wallet_flows.check_wallet, services, address=normalized, ip=ip)
+    if not outcome.ok:
         return JSONResponse(
             {"error": "Too many requests: try again in a minute."},
             status_code=429,
-            headers={"Retry-After": str(int(WINDOW.total_seconds()))},
+            headers={"Retry-After": str(int(wallet_flows.CHECK_WINDOW.total_seconds()))},
         )
-    return JSONResponse(answer, headers={"Cache-Control": "no-store"})
+    found = outcome.value
+    answer = {"address": normalized, "second_factor": found.second_factor} if found.exists else None
+    return JSONResponse({"result": found.exists, "data": answer}, headers={"Cache-Control": "no-store"})

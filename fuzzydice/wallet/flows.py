@@ -23,8 +23,8 @@ from fuzzydice.auth import identity_rows
 from fuzzydice.auth.account_status import may_sign_in
 from fuzzydice.auth.tokens import token_hash
 from fuzzydice.chain.eip1271 import ChainUnavailable
-from fuzzydice.db import increment_counter
-from fuzzydice.models import Identity, RateLimitWindow, SiweChallenge, User
+from fuzzydice.mfa.registry import usable_kinds
+from fuzzydice.models import Identity, SiweChallenge, User
 from fuzzydice.outcome import Code, Failure, Ok, Outcome, Problem, fail, invalid
 from fuzzydice.services import Services
 from fuzzydice.siwe import SiweError, SiweMessage, new_nonce, verify_message
@@ -63,25 +63,13 @@ def _iso(moment) -> str:
 
 
 def _count(services: Services, action: str, ip: str, now: datetime) -> tuple[timedelta | None, bool]:
-    """Count one `action` of `ip`: (how long to wait when over its limit, else None; whether it is the first refusal).
-
-    The first refusal of a window is worth an audit entry; the rest of a flood is not (it must not fill the table).
-    """
+    """Count one `action` of `ip`: (how long to wait when over its limit, else None; whether it is the first refusal)."""
     limit, window = {
         "siwe-challenge": (services.settings.siwe_challenge_ip_limit, services.settings.siwe_challenge_ip_window),
         "wallet-sign-in": (services.settings.wallet_sign_in_ip_limit, services.settings.wallet_sign_in_ip_window),
     }[action]
     with services.db() as session:
-        count = increment_counter(
-            session,
-            RateLimitWindow.__table__,
-            {"key": ratelimit.per_ip(action, ip), "window_start": ratelimit.window_start(now, window)},
-            "count",
-        )
-        session.commit()
-    if count <= limit:
-        return None, False
-    return ratelimit.time_left(now, window), count == limit + 1
+        return ratelimit.count_refusal(session, ratelimit.per_ip(action, ip), limit=limit, window=window, now=now)
 
 
 MAX_CHAIN_ID = 2**53 - 1
@@ -249,6 +237,30 @@ def _account_of(session: Session, address: str):
     return session.exec(
         select(User, may_sign_in()).join(Identity, Identity.user_id == User.id).where(identity_rows.wallet_of(address))
     ).first()
+
+
+@dataclass(frozen=True)
+class WalletAccount:
+    """What `/api/check` may say of a wallet: whether an account holds it, and whether it has a second factor."""
+
+    exists: bool
+    second_factor: bool = False
+
+
+CHECK_WINDOW = timedelta(minutes=1)
+
+
+def check_wallet(services: Services, *, address: str, ip: str) -> Outcome[WalletAccount]:
+    """Whether a (checksummed) wallet has an account; limited per IP (`check_api_per_minute`): RATE_LIMITED."""
+    now = services.clock.now()
+    with services.db() as session:
+        key = f"check:{ip}"
+        if not ratelimit.allow(session, key, limit=services.settings.check_api_per_minute, window=CHECK_WINDOW, now=now):
+            return fail(Code.RATE_LIMITED, retry_at=now + ratelimit.time_left(now, CHECK_WINDOW))
+        user_id = identity_rows.owner(session, identity_rows.wallet_of(address))
+        if user_id is None:
+            return Ok(WalletAccount(exists=False))
+        return Ok(WalletAccount(exists=True, second_factor=bool(usable_kinds(session, user_id))))
 
 
 def complete_sign_in(
