@@ -94,8 +94,7 @@ def _locked(failure: Failure, settings: Settings | None, now: datetime | None) -
             return f"{lead} Try again in {wait_in_words(failure.retry_at - now)} (at {when})."
         return f"{lead} Try again after {when}."
     if settings is not None:
-        minutes = int(settings.second_factor_lock.total_seconds() // 60)
-        return f"{lead} Try again in {minutes} minutes."
+        return f"{lead} Try again in {wait_in_words(settings.second_factor_lock)}."
     return f"{lead} Try again later."
 
 
@@ -140,7 +139,13 @@ def field_messages(failure: Failure) -> dict[str, str]:
 
 
 def explain(failure: Failure) -> str:
-    """`say` with this server's settings and clock (for page states)."""
+    """A failure in words for page states: `say` with this server's settings and clock.
+
+    A failure that names bad fields says what is wrong with each of them instead (for a
+    page that shows it in one place, like the wallet panel, with no field to highlight).
+    """
+    if failure.fields:
+        return " ".join(field_messages(failure).values())
     from fuzzydice.services import get_services
 
     services = get_services()

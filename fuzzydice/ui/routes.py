@@ -109,11 +109,6 @@ def page_for(step: Step) -> str:
     return STEP_PAGES[step.kind]
 
 
-def second_step_page(info: SessionInfo) -> str:
-    """Where a first-factor session goes: enrolment, or the code of its factor."""
-    return page_for(journey.step_of(info))
-
-
 def where_to(info: SessionInfo | None, path: str, *, pending_expired: bool = False) -> str | None:
     """Where a session must go instead of `path`, or None when it may stay.
 

@@ -14,9 +14,9 @@ import reflex as rx
 from fuzzydice.api.cookies import session_token_from_header
 from fuzzydice import journey
 from fuzzydice.auth import flows
-from fuzzydice.auth.sessions import SessionInfo
+from fuzzydice.auth.sessions import FIRST_FACTOR, SessionInfo
 from fuzzydice.services import get_services
-from fuzzydice.ui import browser_scripts
+from fuzzydice.ui import browser_scripts, routes
 from fuzzydice.ui.page_spec import StateAccess
 
 # Set by the app module: tells whether a client token still has a live socket.
@@ -35,9 +35,10 @@ class SessionState(rx.State):
     _session_id: int | None = None
     _level: int = 0
     _remember: bool = False
-    _has_second_factor: bool = False
+    _step: journey.Step | None = None
+    """Where this session is in the sign-in journey, as the guard last saw it (None: no session)."""
     _factors: frozenset[str] = frozenset()
-    _first_factor: str | None = None
+    """The kinds of second factor the account can give now (a full session's step-up offers these)."""
     _watching: bool = False
     # The session whose per-user data this tab's states may hold: the digest of its cookie
     # token ("" for none). Only the guard sets it, right after wiping every state of the tab.
@@ -56,8 +57,7 @@ class SessionState(rx.State):
         if self._user_id not in (None, info.user_id):
             self._wipe()
         self._user_id, self._session_id, self._level = info.user_id, info.session_id, info.factor_level
-        self._remember, self._has_second_factor = info.remember, info.has_second_factor
-        self._factors, self._first_factor = info.factors, info.first_factor
+        self._remember, self._factors, self._step = info.remember, info.factors, journey.step_of(info)
         full = info.is_full
         shown = {
             "user_name": info.user_name if full else "",
@@ -73,12 +73,6 @@ class SessionState(rx.State):
         kept = self._watching, self._data_owner
         self.reset()
         self._watching, self._data_owner = kept
-
-    def _step(self) -> journey.Step:
-        """Where this session is in the sign-in journey (as the guard last saw it)."""
-        return journey.next_step(
-            factor_level=self._level, first_factor=self._first_factor, usable=self._factors
-        )
 
     def _session_token(self) -> str | None:
         return session_token_from_header(get_services().settings, self.router.headers.cookie)
@@ -118,9 +112,6 @@ class SessionState(rx.State):
 
     async def _after_first_factor(self, *, user_id: int, step: journey.Step, first_factor: str, remember: bool):
         """Hand over the first-factor session; the tab goes to the journey's step, keeping where it was going."""
-        from fuzzydice.auth.sessions import FIRST_FACTOR
-        from fuzzydice.ui import routes
-
         requested = self.router.url.query_parameters.get("next")
         return await self._begin_session(
             user_id=user_id,

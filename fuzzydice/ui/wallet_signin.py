@@ -11,11 +11,10 @@ import asyncio
 
 import reflex as rx
 
-from fuzzydice.outcome import Code, Failure
 from fuzzydice.services import get_services
 from fuzzydice.ui import routes, wallet_scripts
 from fuzzydice.ui.event_payloads import text_field
-from fuzzydice.ui.messages import field_messages, say
+from fuzzydice.ui.messages import explain
 from fuzzydice.ui.page_spec import StateAccess
 from fuzzydice.ui.session_state import SessionState
 from fuzzydice.wallet import flows as wallet_flows
@@ -42,14 +41,6 @@ _STATUS_TEXT = {
     "signing": "Sign the message in your wallet…",
     "verifying": "Checking the signature…",
 }
-
-
-def failure_words(failure: Failure) -> str:
-    """A wallet flow's failure in words: a bad field names its problem (a panel has no fields to highlight)."""
-    if failure.code == Code.INVALID_INPUT and failure.fields:
-        return " ".join(field_messages(failure).values())
-    services = get_services()
-    return say(failure, services.settings, now=services.clock.now())
 
 
 async def challenge_from_connect(
@@ -85,7 +76,7 @@ async def challenge_from_connect(
         ip=ip,
     )
     if not outcome.ok:
-        return address, None, failure_words(outcome)
+        return address, None, explain(outcome)
     return address, outcome.value, ""
 
 
@@ -178,7 +169,7 @@ class WalletSignInState(rx.State):
         )
         self._nonce = ""
         if not outcome.ok:
-            self._fail(failure_words(outcome))
+            self._fail(explain(outcome))
             return
         signed_in = outcome.value
         session = await self.get_state(SessionState)

@@ -12,7 +12,7 @@ from fuzzydice.ui import routes
 from fuzzydice.ui.auth_form import AuthFormMixin
 from fuzzydice.ui.components import form_error, labelled_input, page_card, password_input, submit_button
 from fuzzydice.ui.event_payloads import text_field
-from fuzzydice.ui.messages import remember_label, say
+from fuzzydice.ui.messages import explain, remember_label
 from fuzzydice.settings import get_settings
 from fuzzydice.ui.page_spec import Page
 from fuzzydice.ui.session_state import SessionState
@@ -51,7 +51,7 @@ class LoginState(AuthFormMixin, rx.State):
             when_busy=Failure(Code.BUSY),
         )
         if not outcome.ok:
-            self.busy, self.error = False, say(outcome, services.settings, now=services.clock.now())
+            self.busy, self.error = False, explain(outcome)
             return
         signed_in = outcome.value
         session = await self.get_state(SessionState)

@@ -6,19 +6,21 @@ import asyncio
 
 import reflex as rx
 
+from fuzzydice import journey
 from fuzzydice.auth import identities, step_up
 from fuzzydice.mfa import flows as mfa_flows
 from fuzzydice.auth.password_pool import run_password_flow
 from fuzzydice.mfa.qr import qr_svg_data_uri
 from fuzzydice.outcome import Code, fail
+from fuzzydice.ratelimit import wait_in_words
 from fuzzydice.services import get_services
 from fuzzydice.ui import routes, wallet_scripts
 from fuzzydice.ui.components import form_error, labelled_input, page_card, submit_button
-from fuzzydice.ui.event_payloads import text_field
+from fuzzydice.ui.event_payloads import REFUSED_MESSAGE, text_field
 from fuzzydice.ui.messages import explain, field_messages
 from fuzzydice.ui.page_spec import Page
 from fuzzydice.ui.session_state import SessionState
-from fuzzydice.ui.wallet_signin import MAX_SIGNATURE_CHARS, challenge_from_connect, failure_words
+from fuzzydice.ui.wallet_signin import MAX_ADDRESS_CHARS, MAX_SIGNATURE_CHARS, challenge_from_connect
 
 
 class SecurityState(rx.State):
@@ -33,6 +35,7 @@ class SecurityState(rx.State):
     """The account has more than one way in: any one of them may go."""
     wallet_signed: bool = False
     use_backup: bool = False
+    can_switch: bool = False
     error: str = ""
     notice: str = ""
     busy: bool = False
@@ -43,10 +46,6 @@ class SecurityState(rx.State):
     _wallet_id: str = ""
     _wallet_purpose: str = ""
     _nonce: str = ""
-
-    async def _ids(self) -> tuple[int | None, str | None]:
-        session = await self.get_state(SessionState)
-        return session._user_id, session._session_token()
 
     async def _session_ids(self) -> tuple[int | None, int | None]:
         session = await self.get_state(SessionState)
@@ -65,14 +64,20 @@ class SecurityState(rx.State):
     async def on_load(self):
         """Show the identities; follow the session like every signed-in page."""
         self.error = self.notice = self.reenrol_qr = self.reenrol_key = ""
-        self.wallet_signed = self.busy = self.use_backup = False
+        self.wallet_signed = self.busy = False
+        # The account's usable second factors, best first (as the sign-in's second step offers them).
+        session = await self.get_state(SessionState)
+        methods = journey.second_factor_methods(session._factors, None)
+        self.can_switch = mfa_flows.TOTP in methods and mfa_flows.BACKUP in methods
+        self.use_backup = methods[:1] == (mfa_flows.BACKUP,)
         await self._refresh()
         return SessionState.watch_session
 
     @rx.event
     def toggle_backup(self):
-        """Switch between the authenticator code and a backup code."""
-        self.use_backup, self.error = not self.use_backup, ""
+        """Switch between the authenticator code and a backup code (when the account has both)."""
+        if self.can_switch:
+            self.use_backup, self.error = not self.use_backup, ""
 
     # --- the fresh second factor ------------------------------------------------
     @rx.event
@@ -92,8 +97,8 @@ class SecurityState(rx.State):
         if not result.ok:
             self.error = explain(result)
             return
-        minutes = int(get_services().settings.step_up_lifetime.total_seconds() // 60)
-        self.notice = f"Confirmed. You can make changes for the next {minutes} minutes."
+        lifetime = wait_in_words(get_services().settings.step_up_lifetime)
+        self.notice = f"Confirmed. You can make changes for the next {lifetime}."
         await self._refresh()
 
     # --- wallet signatures (fresh confirmation and linking) ----------------------
@@ -101,6 +106,7 @@ class SecurityState(rx.State):
     def sign_with_wallet(self, purpose: str):
         """Find the wallet and have it sign a `reauth` or `link` message."""
         if purpose not in ("reauth", "link"):
+            self.error = REFUSED_MESSAGE
             return
         self._wallet_purpose, self.error, self.busy = purpose, "", True
         return rx.call_script(wallet_scripts.DISCOVER, callback=SecurityState.wallet_found)
@@ -118,7 +124,7 @@ class SecurityState(rx.State):
     @rx.event
     async def wallet_connected(self, result: dict):
         """Build the message for this account and ask for the signature."""
-        user_id, _ = await self._ids()
+        user_id, _ = await self._session_ids()
         if user_id is None:
             return
         address, challenge, problem = await challenge_from_connect(
@@ -158,7 +164,7 @@ class SecurityState(rx.State):
             self.wallet_signed = outcome.ok
             message = "Signed. Now enter a code from your authenticator app."
         self.busy = False
-        self.error, self.notice = ("", message) if outcome.ok else (failure_words(outcome), "")
+        self.error, self.notice = ("", message) if outcome.ok else (explain(outcome), "")
         await self._refresh()
 
     # --- the changes --------------------------------------------------------------
@@ -167,7 +173,7 @@ class SecurityState(rx.State):
         if user_id is None:
             return
         outcome = await asyncio.to_thread(action, get_services(), session_id=session_id, user_id=user_id, **args)
-        self.error, self.notice = ("", success) if outcome.ok else (failure_words(outcome), "")
+        self.error, self.notice = ("", success) if outcome.ok else (explain(outcome), "")
         await self._refresh()
 
     @rx.event
@@ -219,7 +225,8 @@ class SecurityState(rx.State):
     @rx.event
     async def unlink_wallet(self, address: str):
         """Remove one wallet (the core checks that it is this account's and not its last way in)."""
-        if not isinstance(address, str) or len(address) > 64:
+        if len(address) > MAX_ADDRESS_CHARS:  # no address of this account is that long
+            self.error, self.notice = explain(fail(Code.IDENTITY_NOT_FOUND)), ""
             return
         await self._change(
             identities.unlink_wallet, "Wallet unlinked. Other sessions were signed out.", address=address
@@ -243,7 +250,7 @@ class SecurityState(rx.State):
         )
         fields = {} if outcome.ok else field_messages(outcome)
         self.email_error, self.password_error = fields.get("email", ""), fields.get("password", "")
-        self.error = "" if outcome.ok or fields else failure_words(outcome)
+        self.error = "" if outcome.ok or fields else explain(outcome)
         if outcome.ok:
             self.notice = "Email and password added: you can now sign in with them too. Other sessions were signed out."
         await self._refresh()
@@ -272,9 +279,12 @@ def _confirm_section() -> rx.Component:
             reset_on_submit=True,
             width="100%",
         ),
-        rx.button(
-            rx.cond(SecurityState.use_backup, "Use the authenticator app instead", "Use a backup code instead"),
-            on_click=SecurityState.toggle_backup, variant="ghost", size="2",
+        rx.cond(
+            SecurityState.can_switch,
+            rx.button(
+                rx.cond(SecurityState.use_backup, "Use the authenticator app instead", "Use a backup code instead"),
+                on_click=SecurityState.toggle_backup, variant="ghost", size="2",
+            ),
         ),
         width="100%",
     )

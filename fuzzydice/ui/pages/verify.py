@@ -32,11 +32,12 @@ class VerifyState(rx.State):
     async def on_load(self):
         """Decide between activating a new authenticator and signing in; follow other tabs."""
         session = await self.get_state(SessionState)
-        step = session._step()
-        self.enrolling = step.kind == StepKind.ENROL
+        step = session._step
+        self.enrolling = step is not None and step.kind == StepKind.ENROL
         # The journey lists the methods this sign-in may use, best first.
-        self.can_switch = mfa_flows.TOTP in step.methods and mfa_flows.BACKUP in step.methods
-        self.use_backup = step.methods[:1] == (mfa_flows.BACKUP,)
+        methods = step.methods if step is not None else ()
+        self.can_switch = mfa_flows.TOTP in methods and mfa_flows.BACKUP in methods
+        self.use_backup = methods[:1] == (mfa_flows.BACKUP,)
         self.error, self.busy = "", False
         self.digits = get_services().settings.totp_digits
         return SessionState.watch_session
