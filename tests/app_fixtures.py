@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import socket
 import subprocess
@@ -50,6 +51,7 @@ E2E_RAISED_LIMITS = (
     "WALLET_SIGN_IN_IP_LIMIT",
 )
 BACKEND_CALL_TIMEOUT_S = 30
+APP_CHILD_TIMEOUT_S = 180
 
 T = TypeVar("T")
 
@@ -120,6 +122,33 @@ def app_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]
             else:
                 os.environ[key] = value
         _forget_cached_settings()
+
+
+def app_child_report(script: str, workdir: Path, *args: str, mode: str = "demo", database_url: str | None = None) -> Any:
+    """Run `script` (with `args`) in a new Python process that imports the app; return the JSON of its last line.
+
+    Importing the app in this process would leave its states behind for the app-running tests of the
+    session. The child has settings of its own in `workdir` (`mode`, a SQLite file there unless
+    `database_url` is given, the secrets file) and its own Reflex states folder: Reflex's disk state
+    manager lists that folder on start, and a shared one races other runs of the app.
+    """
+    from tests.conftest import sqlite_url  # imported here: tests/conftest.py loads this module as a plugin
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FUZZYDICE_")}
+    env.update(
+        REFLEX_TELEMETRY_ENABLED="0",
+        REFLEX_CHECK_LATEST_VERSION="0",
+        REFLEX_STATES_WORKDIR=str(workdir / "states"),
+        FUZZYDICE_MODE=mode,
+        FUZZYDICE_DATABASE_URL=database_url or sqlite_url(workdir / "fd.db"),
+        FUZZYDICE_SECRETS_FILE=str(workdir / "secrets.json"),
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script, *args], cwd=REPO_ROOT, env=env, capture_output=True, text=True,
+        timeout=APP_CHILD_TIMEOUT_S, stdin=subprocess.DEVNULL, check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def _free_port() -> int:

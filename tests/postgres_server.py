@@ -17,7 +17,6 @@ import itertools
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -25,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
+
+from fuzzydice.chain.devchain import free_port
 
 PG_BIN_GLOB = "/usr/lib/postgresql/*/bin"
 START_TIMEOUT_S = 30
@@ -81,12 +82,6 @@ def remove_stale_clusters(parent: str | None) -> None:
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
     """Ask Linux to send SIGTERM to `runuser` (which passes it on) when the test process dies."""
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
@@ -176,7 +171,7 @@ class PostgresServer:
 
     def _start_server(self) -> bool:
         """Start the postmaster on a new free port; True once it accepts connections."""
-        self.port = _free_port()
+        self.port = free_port()
         settings = {
             "listen_addresses": "127.0.0.1",
             "port": str(self.port),

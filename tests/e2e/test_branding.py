@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 from playwright.sync_api import expect
 
-from tests.security.test_headers import CSP_LISTENER, wait_hydrated
+from tests.security.tab_state import CSP_LISTENER, wait_hydrated
 
 IMAGE_LOADS_JS = """async (href) => await new Promise((resolve) => {
   const image = new Image();

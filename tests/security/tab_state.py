@@ -1,4 +1,5 @@
-"""What a browser tab holds of a user: the websocket frames it receives and its whole state on the server."""
+"""What a browser tab holds of a user: the websocket frames it receives and its whole state on the server;
+when its page is hydrated, and the Content-Security-Policy violations it reports."""
 
 from __future__ import annotations
 
@@ -124,3 +125,21 @@ def wait_for_server(check, timeout: float = 10.0) -> None:
         time.sleep(0.1)
 
 
+HYDRATED_JS = """() => {
+  const element = document.querySelector('form, button');
+  return !!element && Object.keys(element).some((key) => key.startsWith('__reactProps$'));
+}"""
+
+
+def wait_hydrated(page) -> None:
+    """After a full page load: React has attached its handlers (the prerendered HTML is clickable earlier)."""
+    page.wait_for_function(HYDRATED_JS)
+
+
+CSP_LISTENER = """
+document.addEventListener('securitypolicyviolation', (e) => {
+  window.fdCspViolation([e.violatedDirective, e.blockedURI, e.sourceFile, e.lineNumber, document.location.href].join(' | '));
+});
+"""
+"""An init script that reports every Content-Security-Policy violation of the page to `fdCspViolation`
+(expose that function first)."""

@@ -17,6 +17,7 @@ from playwright.sync_api import expect
 
 from fuzzydice.ui import routes
 from tests.attacker_site import AttackerSite
+from tests.security.tab_state import CSP_LISTENER, wait_hydrated
 from tests.e2e.journeys import (
     BACKUP_CODES, HOME, LOGIN, SCAN, VERIFY, code_now, enter_code, register_and_enrol, sign_in_password, sign_out,
 )
@@ -139,17 +140,6 @@ def test_a_forged_host_is_not_reflected_in_redirects(backend_url):
 FRAMING_PAGE = '<!doctype html><title>prize</title><iframe id="victim" src="{src}" width="800" height="600"></iframe>'
 
 
-HYDRATED_JS = """() => {
-  const element = document.querySelector('form, button');
-  return !!element && Object.keys(element).some((key) => key.startsWith('__reactProps$'));
-}"""
-
-
-def wait_hydrated(page) -> None:
-    """After a full page load: React has attached its handlers (the prerendered HTML is clickable earlier)."""
-    page.wait_for_function(HYDRATED_JS)
-
-
 def open_page(page, url: str) -> None:
     page.goto(url)
     wait_hydrated(page)
@@ -186,13 +176,6 @@ def test_security_page_does_not_render_in_a_same_site_frame(context, backend_url
             else:
                 attacker.wait_for_timeout(100)
         assert rendered is False, "the security page rendered inside another site's frame"
-
-
-CSP_LISTENER = """
-document.addEventListener('securitypolicyviolation', (e) => {
-  window.fdCspViolation([e.violatedDirective, e.blockedURI, e.sourceFile, e.lineNumber, document.location.href].join(' | '));
-});
-"""
 
 
 def test_real_journeys_raise_no_csp_violation(page, backend_url, app_clock, wallet):

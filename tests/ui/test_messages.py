@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
 
 from fuzzydice.outcome import Code, Failure, Problem, invalid
+from fuzzydice.settings import Settings
 from fuzzydice.ui.messages import field_messages, say
+from tests.conftest import make_settings, sqlite_url
 
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings of the test profile that no test here opens a database with: these tests run once, not per backend."""
+    return make_settings(tmp_path, sqlite_url(tmp_path / "unused.db"))
 
 
 def test_every_code_has_words(settings) -> None:

@@ -7,17 +7,11 @@ same session. Each child prints one JSON report; the tests read it.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
 from fuzzydice.auth.sessions import FIRST_FACTOR, FULL
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.app_fixtures import app_child_report
+from tests.conftest import sqlite_url
 
 DECLARATIONS = """
 import json
@@ -167,28 +161,9 @@ asyncio.run(main())
 """
 
 
-def _run(script: str, *args: str, env_extra: dict[str, str] | None = None) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FUZZYDICE_")}
-    env.update(REFLEX_TELEMETRY_ENABLED="0", REFLEX_CHECK_LATEST_VERSION="0", **(env_extra or {}))
-    result = subprocess.run(
-        [sys.executable, "-c", script, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180,
-        stdin=subprocess.DEVNULL, check=False,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    return json.loads(result.stdout.strip().splitlines()[-1])
-
-
 @pytest.fixture(scope="module")
 def declarations(tmp_path_factory) -> dict:
-    tmp = tmp_path_factory.mktemp("declarations")
-    return _run(
-        DECLARATIONS,
-        env_extra={
-            "FUZZYDICE_MODE": "demo",
-            "FUZZYDICE_DATABASE_URL": f"sqlite:///{tmp / 'fd.db'}",
-            "FUZZYDICE_SECRETS_FILE": str(tmp / "secrets.json"),
-        },
-    )
+    return app_child_report(DECLARATIONS, tmp_path_factory.mktemp("declarations"))
 
 
 def test_every_state_of_the_app_has_a_declared_level(declarations):
@@ -229,15 +204,8 @@ def guard_report(tmp_path_factory, migrated_template_db) -> dict:
     tmp = tmp_path_factory.mktemp("guard")
     db = tmp / "fd.db"
     shutil.copyfile(migrated_template_db, db)
-    url = f"sqlite:///{db}"
-    return _run(
-        GUARD, str(tmp), url,
-        env_extra={
-            "FUZZYDICE_MODE": "demo",
-            "FUZZYDICE_DATABASE_URL": url,
-            "FUZZYDICE_SECRETS_FILE": str(tmp / "secrets.json"),
-        },
-    )
+    url = sqlite_url(db)
+    return app_child_report(GUARD, tmp, str(tmp), url, database_url=url)
 
 
 REFUSED = {
