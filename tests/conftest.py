@@ -72,6 +72,19 @@ def read_rows(url: str, query) -> list[tuple]:
         engine.dispose()
 
 
+def write_rows(url: str, table, rows: list[dict[str, Any]]) -> None:
+    """Insert `rows` into `table` (as a migration test sees it, e.g. an `sa.table` of an old revision) of the
+    database at `url`, in one transaction."""
+    from fuzzydice.db import make_engine
+
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(table.insert(), rows)
+    finally:
+        engine.dispose()
+
+
 def migrate(url: str) -> None:
     """Run every migration on the database at `url`."""
     command.upgrade(alembic_config(url), "head")

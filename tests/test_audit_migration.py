@@ -14,7 +14,7 @@ from alembic import command
 
 from fuzzydice.db import make_engine
 from fuzzydice.models import UtcDateTime
-from tests.conftest import alembic_config, read_rows as read
+from tests.conftest import alembic_config, read_rows as read, write_rows
 
 WHEN = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
 
@@ -33,14 +33,6 @@ new_events = sa.table(
 )
 
 
-def execute(url: str, *statements) -> None:
-    engine = make_engine(url)
-    with engine.begin() as connection:
-        for statement in statements:
-            connection.execute(statement)
-    engine.dispose()
-
-
 def index_names(url: str) -> set[str]:
     engine = make_engine(url)
     try:
@@ -52,26 +44,20 @@ def index_names(url: str) -> set[str]:
 def test_entries_survive_the_upgrade_and_the_downgrade_keeps_those_of_accounts(empty_db_url: str) -> None:
     url = empty_db_url
     command.upgrade(alembic_config(url), "0007")
-    execute(
-        url,
-        users.insert().values(id=1, name="Ada", phone_verified=False, created_at=WHEN),
-        old_events.insert().values(id=1, user_id=1, kind="second_step_locked", ip="203.0.113.9", created_at=WHEN),
-    )
+    write_rows(url, users, [dict(id=1, name="Ada", phone_verified=False, created_at=WHEN)])
+    write_rows(url, old_events, [dict(id=1, user_id=1, kind="second_step_locked", ip="203.0.113.9", created_at=WHEN)])
 
     command.upgrade(alembic_config(url), "0008")
     assert read(url, sa.select(new_events).order_by(new_events.c.id)) == [
         (1, 1, None, "second_step_locked", "ok", "203.0.113.9", None, None, WHEN),
     ]
     assert "ix_audit_events_user_id_created_at" in index_names(url)
-    execute(
-        url,
-        new_events.insert().values(
-            id=2, user_id=None, kind="sign_in", result="failed", ip="198.51.100.7", user_agent="curl/8", created_at=WHEN
-        ),
-        new_events.insert().values(
-            id=3, user_id=1, session_id=77, kind="sign_out", result="ok", details='{"method":"password"}', created_at=WHEN
-        ),
-    )
+    write_rows(url, new_events, [
+        dict(id=2, user_id=None, session_id=None, kind="sign_in", result="failed", ip="198.51.100.7", user_agent="curl/8",
+             details=None, created_at=WHEN),
+        dict(id=3, user_id=1, session_id=77, kind="sign_out", result="ok", ip=None, user_agent=None,
+             details='{"method":"password"}', created_at=WHEN),
+    ])
 
     command.downgrade(alembic_config(url), "0007")
     assert read(url, sa.select(old_events).order_by(old_events.c.id)) == [

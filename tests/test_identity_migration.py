@@ -14,7 +14,7 @@ from alembic import command
 
 from fuzzydice.db import make_engine
 from fuzzydice.models import UtcDateTime
-from tests.conftest import alembic_config, read_rows as read
+from tests.conftest import alembic_config, read_rows as read, write_rows
 
 CREATED = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
 WALLET_A = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"
@@ -39,22 +39,19 @@ identities = sa.table(
 
 def fill_0009(url: str) -> None:
     """Three accounts as 0009 kept them: password + wallet, wallet only, password only; a session for each."""
-    engine = make_engine(url)
-    with engine.begin() as connection:
-        connection.execute(old_users.insert(), [
-            dict(id=1, name="Ada", email="Ada@Example.com", email_normalized="ada@example.com", password_hash=HASH,
-                 wallet_address=WALLET_A, phone_verified=False, created_at=CREATED),
-            dict(id=2, name="0x5aAe…eAed", email=None, email_normalized=None, password_hash=None,
-                 wallet_address=WALLET_B, phone_verified=False, created_at=CREATED),
-            dict(id=3, name="Bo", email="bo@example.com", email_normalized="bo@example.com", password_hash=HASH + "x",
-                 wallet_address=None, phone_verified=False, created_at=CREATED),
-        ])
-        connection.execute(sessions.insert(), [
-            dict(id=n, token_hash=f"{n:064d}", user_id=n, factor_level=2, remember=False, created_at=CREATED,
-                 last_seen_at=CREATED, idle_expires_at=CREATED, absolute_expires_at=CREATED)
-            for n in (1, 2, 3)
-        ])
-    engine.dispose()
+    write_rows(url, old_users, [
+        dict(id=1, name="Ada", email="Ada@Example.com", email_normalized="ada@example.com", password_hash=HASH,
+             wallet_address=WALLET_A, phone_verified=False, created_at=CREATED),
+        dict(id=2, name="0x5aAe…eAed", email=None, email_normalized=None, password_hash=None,
+             wallet_address=WALLET_B, phone_verified=False, created_at=CREATED),
+        dict(id=3, name="Bo", email="bo@example.com", email_normalized="bo@example.com", password_hash=HASH + "x",
+             wallet_address=None, phone_verified=False, created_at=CREATED),
+    ])
+    write_rows(url, sessions, [
+        dict(id=n, token_hash=f"{n:064d}", user_id=n, factor_level=2, remember=False, created_at=CREATED,
+             last_seen_at=CREATED, idle_expires_at=CREATED, absolute_expires_at=CREATED)
+        for n in (1, 2, 3)
+    ])
 
 
 def test_identities_move_into_rows_and_the_accounts_keep_everything_else(empty_db_url: str) -> None:
@@ -87,13 +84,10 @@ def test_downgrade_keeps_the_password_and_the_first_wallet(empty_db_url: str) ->
     fill_0009(url)
     command.upgrade(alembic_config(url), "0010")
     later = datetime(2026, 11, 2, tzinfo=timezone.utc)
-    engine = make_engine(url)
-    with engine.begin() as connection:  # a second wallet for Bo: the old schema has no room for it
-        connection.execute(identities.insert().values(user_id=3, kind="wallet", identifier="0x" + "cd" * 20, created_at=later))
-        connection.execute(identities.insert().values(
-            user_id=3, kind="wallet", identifier="0x" + "ab" * 20, created_at=later
-        ))
-    engine.dispose()
+    write_rows(url, identities, [  # a second wallet for Bo: the old schema has no room for it
+        dict(user_id=3, kind="wallet", identifier="0x" + "cd" * 20, created_at=later),
+        dict(user_id=3, kind="wallet", identifier="0x" + "ab" * 20, created_at=later),
+    ])
 
     command.downgrade(alembic_config(url), "0009")
     assert read(url, sa.select(

@@ -18,7 +18,7 @@ from fuzzydice.mfa.secret_box import seal
 from fuzzydice.models import UtcDateTime
 from fuzzydice.outcome import Code, Failure, Ok
 from fuzzydice.services import build_services
-from tests.conftest import alembic_config, make_settings, migrate, pending_session
+from tests.conftest import alembic_config, make_settings, migrate, pending_session, write_rows
 
 
 def test_enrolled_users_keep_their_authenticator_and_backup_codes(empty_db_url: str, tmp_path: Path) -> None:
@@ -31,7 +31,6 @@ def test_enrolled_users_keep_their_authenticator_and_backup_codes(empty_db_url: 
     secret = totp.new_secret()
     last_step = totp.time_step(now, settings) - 1
     kept_code, used_code = backup_codes.new_codes(2)
-    engine = make_engine(url)
     users = sa.table(
         "users", sa.column("id"), sa.column("name"), sa.column("phone_verified"), sa.column("created_at", UtcDateTime())
     )
@@ -43,25 +42,17 @@ def test_enrolled_users_keep_their_authenticator_and_backup_codes(empty_db_url: 
         "backup_codes", sa.column("user_id"), sa.column("code_hash"), sa.column("created_at", UtcDateTime()),
         sa.column("used_at", UtcDateTime()),
     )
-    with engine.begin() as connection:
-        connection.execute(users.insert(), [{"id": i, "name": n, "phone_verified": False, "created_at": now} for i, n in ((1, "Ada"), (2, "Bo"))])
-        sealed = seal(keys.aes_key, secret.encode(), purpose=SECRET_PURPOSE, user_id=1)
-        connection.execute(
-            devices.insert(),
-            [
-                {"user_id": 1, "secret": sealed, "confirmed_at": now - timedelta(days=3), "last_step": last_step},
-                {"user_id": 2, "secret": None, "confirmed_at": None, "last_step": None},  # never confirmed: no factor
-            ],
-        )
-        connection.execute(
-            codes.insert(),
-            [
-                {"user_id": 1, "code_hash": backup_codes.code_hash(keys.signing_key, code), "created_at": now - timedelta(days=3),
-                 "used_at": used}
-                for code, used in ((kept_code, None), (used_code, now - timedelta(days=1)))
-            ],
-        )
-    engine.dispose()
+    write_rows(url, users, [{"id": i, "name": n, "phone_verified": False, "created_at": now} for i, n in ((1, "Ada"), (2, "Bo"))])
+    sealed = seal(keys.aes_key, secret.encode(), purpose=SECRET_PURPOSE, user_id=1)
+    write_rows(url, devices, [
+        {"user_id": 1, "secret": sealed, "confirmed_at": now - timedelta(days=3), "last_step": last_step},
+        {"user_id": 2, "secret": None, "confirmed_at": None, "last_step": None},  # never confirmed: no factor
+    ])
+    write_rows(url, codes, [
+        {"user_id": 1, "code_hash": backup_codes.code_hash(keys.signing_key, code), "created_at": now - timedelta(days=3),
+         "used_at": used}
+        for code, used in ((kept_code, None), (used_code, now - timedelta(days=1)))
+    ])
 
     migrate(url)
 

@@ -26,7 +26,7 @@ from fuzzydice.mfa import lock
 from fuzzydice.models import SecondFactorLock, UtcDateTime
 from fuzzydice.services import Services
 from fuzzydice.settings import Settings
-from tests.conftest import alembic_config, run_in_parallel
+from tests.conftest import alembic_config, run_in_parallel, write_rows
 from tests.mfa.conftest import failure_count, failure_times, lock_row
 
 MINUTE = timedelta(minutes=1)
@@ -196,17 +196,13 @@ def test_migration_0006_carries_counted_failures_over_and_back(empty_db_url: str
         "second_factor_locks", sa.column("user_id"), sa.column("scope"), sa.column("failures"), sa.column("in_flight"),
         sa.column("window_started_at", UtcDateTime()), sa.column("locked_until", UtcDateTime()),
     )
+    write_rows(empty_db_url, users, [dict(id=n, name=f"u{n}", phone_verified=False, created_at=start) for n in (1, 2)])
+    write_rows(empty_db_url, old, [
+        dict(user_id=1, scope="sign_in", failures=3, in_flight=1, window_started_at=start, locked_until=None),
+        dict(user_id=2, scope="step_up", failures=5, in_flight=0, window_started_at=start, locked_until=until),
+    ])
     engine = make_engine(empty_db_url)
     try:
-        with engine.begin() as connection:
-            connection.execute(sa.insert(users), [dict(id=n, name=f"u{n}", phone_verified=False, created_at=start) for n in (1, 2)])
-            connection.execute(
-                sa.insert(old),
-                [
-                    dict(user_id=1, scope="sign_in", failures=3, in_flight=1, window_started_at=start, locked_until=None),
-                    dict(user_id=2, scope="step_up", failures=5, in_flight=0, window_started_at=start, locked_until=until),
-                ],
-            )
         command.upgrade(config, "0006")
         with Session(engine) as session:
             settings = Settings.model_construct()  # the defaults: 5 failures in 15 minutes
