@@ -69,9 +69,7 @@ class Origin:
         return cls(session_id=row.id, ip=row.ip, user_agent=row.user_agent)
 
 
-SECOND_STEP_LOCKED = Action.SECOND_STEP_LOCKED
-
-ALERT_KINDS = frozenset({SECOND_STEP_LOCKED})
+ALERT_KINDS = frozenset({Action.SECOND_STEP_LOCKED})
 ALERT_MAX_AGE = timedelta(days=30)
 
 _table = AuditEvent.__table__

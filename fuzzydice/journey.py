@@ -47,6 +47,11 @@ class Step:
     methods: tuple[str, ...] = ()
     landing: str | None = None
 
+    @property
+    def needs_code(self) -> bool:
+        """Whether the account has a second factor to give at this step."""
+        return self.kind == StepKind.SECOND_FACTOR
+
     def as_dict(self) -> dict:
         """The step as JSON-ready data."""
         data: dict = {"step": self.kind.value}

@@ -133,3 +133,9 @@ def fail(code: Code, **params: Any) -> Failure:
 def invalid(**fields: Problem) -> Failure:
     """A form with problems in the named fields."""
     return Failure(Code.INVALID_INPUT, fields=fields)
+
+
+def invalid_fields(**found: Problem | None) -> Failure | None:
+    """INVALID_INPUT naming each field whose problem is not None; None when every field is fine."""
+    problems = {name: problem for name, problem in found.items() if problem is not None}
+    return invalid(**problems) if problems else None

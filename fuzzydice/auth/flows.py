@@ -18,12 +18,12 @@ from fuzzydice import audit, journey, ratelimit
 from fuzzydice.audit import Action, Origin, Result
 from fuzzydice.auth import identity, identity_rows, sessions, throttle
 from fuzzydice.auth.account_status import may_sign_in
-from fuzzydice.auth.passwords import HashingBusy, check_new_password
+from fuzzydice.auth.passwords import HashingBusy, check_new_password, hashing_busy
 from fuzzydice.auth.sessions import FIRST_FACTOR, SessionInfo
 from fuzzydice.auth.tickets import IssuedTicket, issue_ticket, redeem_ticket
 from fuzzydice.auth.tokens import token_hash
 from fuzzydice.models import AuthSession, Identity, User
-from fuzzydice.outcome import Code, Failure, Ok, Outcome, Problem, fail, invalid
+from fuzzydice.outcome import Code, Failure, Ok, Outcome, Problem, fail, invalid, invalid_fields
 from fuzzydice.services import Services
 
 PASSWORD = {"method": "password"}
@@ -37,11 +37,6 @@ class SignedIn:
     user_id: int
     step: journey.Step
 
-    @property
-    def has_second_factor(self) -> bool:
-        """Whether the account already has a second factor to give."""
-        return self.step.kind == journey.StepKind.SECOND_FACTOR
-
 
 @dataclass
 class ClaimedSession:
@@ -53,24 +48,19 @@ class ClaimedSession:
     absolute_expires_at: datetime
 
 
-def _field_problems(services: Services, *, name: str, email: str, password: str, phone: str) -> dict[str, Problem]:
-    """Each bad field of a registration, as a code with its parameters."""
+def _field_problems(services: Services, *, name: str, email: str, password: str, phone: str) -> Failure | None:
+    """INVALID_INPUT naming each bad field of a registration (a code with its parameters), or None."""
     _, phone_problem = identity.normalize_phone(phone)
-    found = {
-        "name": identity.name_problem(name),
-        "email": identity.email_problem(email),
-        "phone": phone_problem,
-        "password": check_new_password(password, services.settings, context=(name, email, email.split("@")[0])),
-    }
-    return {field: problem for field, problem in found.items() if problem is not None}
+    return invalid_fields(
+        name=identity.name_problem(name),
+        email=identity.email_problem(email),
+        phone=phone_problem,
+        password=check_new_password(password, services.settings, context=(name, email, email.split("@")[0])),
+    )
 
 
 def _email_taken() -> Failure:
     return invalid(email=Problem(Code.EMAIL_TAKEN.value))
-
-
-def _busy(services: Services, now: datetime) -> Failure:
-    return fail(Code.BUSY, retry_at=now + max(services.settings.hash_wait, timedelta(seconds=1)))
 
 
 def register(
@@ -92,8 +82,8 @@ def register(
     Registrations from `ip` are limited (`register_ip_limit`): a refused one costs a
     counter, no hash and no row. `ip=None` is for trusted callers (tests, operator tools).
     """
-    if problems := _field_problems(services, name=name, email=email, password=password, phone=phone):
-        return invalid(**problems)
+    if (problems := _field_problems(services, name=name, email=email, password=password, phone=phone)) is not None:
+        return problems
     phone_e164, _ = identity.normalize_phone(phone)
     email_norm = identity.normalize_email(email)
     assert email_norm is not None  # checked above
@@ -116,7 +106,7 @@ def register(
         try:
             password_hash = services.hasher.hash(password)
         except HashingBusy:
-            return _busy(services, now)
+            return hashing_busy(services.settings, now)
         user = User(
             name=name.strip(),
             phone=phone_e164,
@@ -190,7 +180,7 @@ def sign_in_with_password(
                 user, allowed, password_hash = found if found is not None else (None, False, None)
                 password_ok = services.hasher.verify(password or "", password_hash)
         except HashingBusy:
-            return _busy(services, now)
+            return hashing_busy(services.settings, now)
         if not password_ok or user is None:
             audit.record(
                 session, Action.SIGN_IN, now=now, user_id=user.id if user else None, result=Result.FAILED,

@@ -12,7 +12,7 @@ Results are `fuzzydice.outcome` values; the UI words them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
@@ -21,9 +21,9 @@ from fuzzydice import audit
 from fuzzydice.auth import identity, identity_rows
 from fuzzydice.auth.freshness import end_other_sessions, fresh_row, require_fresh
 from fuzzydice.auth.identity_rows import PASSWORD, IdentityInfo
-from fuzzydice.auth.passwords import HashingBusy, check_new_password
+from fuzzydice.auth.passwords import HashingBusy, check_new_password, hashing_busy
 from fuzzydice.auth.sessions import revoke_other_sessions
-from fuzzydice.outcome import Code, Failure, Ok, Outcome, Problem, fail, invalid
+from fuzzydice.outcome import Code, Failure, Ok, Outcome, Problem, fail, invalid, invalid_fields
 from fuzzydice.services import Services
 from fuzzydice.wallet import flows as wallet_flows
 from fuzzydice.wallet.addresses import AddressError, checksum_address
@@ -148,10 +148,6 @@ def unlink_wallet(services: Services, *, session_id: int | None, user_id: int, a
 # --- email + password ----------------------------------------------------------------------
 
 
-def _busy(services: Services) -> Failure:
-    return fail(Code.BUSY, retry_at=services.clock.now() + max(services.settings.hash_wait, timedelta(seconds=1)))
-
-
 def add_password(
     services: Services, *, session_id: int | None, user_id: int, email: str, password: str
 ) -> Outcome[None]:
@@ -164,13 +160,12 @@ def add_password(
     if (refused := _precheck(services, user_id=user_id, session_id=session_id)) is not None:
         return refused
     # The same rules as at registration: the whole email and its local part make a guessable password.
-    found = {
-        "email": identity.email_problem(email),
-        "password": check_new_password(password, services.settings, context=(email, email.split("@")[0])),
-    }
-    problems = {field: problem for field, problem in found.items() if problem is not None}
-    if problems:
-        return invalid(**problems)
+    problems = invalid_fields(
+        email=identity.email_problem(email),
+        password=check_new_password(password, services.settings, context=(email, email.split("@")[0])),
+    )
+    if problems is not None:
+        return problems
     email_norm = identity.normalize_email(email)
     assert email_norm is not None  # checked above
     with services.db() as session:  # refuse before hashing what will be refused anyway
@@ -181,7 +176,7 @@ def add_password(
     try:
         hashed = services.hasher.hash(password)
     except HashingBusy:
-        return _busy(services)
+        return hashing_busy(services.settings, services.clock.now())
     now = services.clock.now()
     with services.db() as session:
         begun = _begin(session, now, user_id=user_id, session_id=session_id)

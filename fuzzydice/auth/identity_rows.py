@@ -61,11 +61,9 @@ def exists(session: Session, user_id: int, condition: sa.ColumnElement[bool]) ->
     return session.execute(query).first() is not None
 
 
-def email_taken(session: Session, email_normalized: str, *, other_than: int | None = None) -> bool:
-    """Whether an account (other than `other_than`) signs in with this email."""
+def email_taken(session: Session, email_normalized: str) -> bool:
+    """Whether an account signs in with this email."""
     query = sa.select(_table.c.id).where(password_of(email_normalized))
-    if other_than is not None:
-        query = query.where(_table.c.user_id != other_than)
     return session.execute(query.limit(1)).first() is not None
 
 
@@ -74,17 +72,6 @@ def email_of(session: Session, user_id: int) -> str | None:
     return session.execute(
         sa.select(_table.c.email).where(_table.c.user_id == user_id, _table.c.kind == PASSWORD)
     ).scalar_one_or_none()
-
-
-def wallets_of(session: Session, user_id: int) -> list[str]:
-    """The account's wallet addresses (EIP-55), in the order they were linked."""
-    return list(
-        session.execute(
-            sa.select(_table.c.identifier)
-            .where(_table.c.user_id == user_id, _table.c.kind == WALLET)
-            .order_by(_table.c.id)
-        ).scalars()
-    )
 
 
 def list_of(session: Session, user_id: int) -> list[IdentityInfo]:

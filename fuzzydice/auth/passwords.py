@@ -17,12 +17,13 @@ import secrets
 import threading
 import unicodedata
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 
 import bcrypt
 from zxcvbn import zxcvbn
 
 from fuzzydice.keys import ServerKey
-from fuzzydice.outcome import Problem
+from fuzzydice.outcome import Code, Failure, Problem, fail
 from fuzzydice.settings import Settings
 
 HASH_SCHEME = "fd1"
@@ -60,7 +61,9 @@ def check_new_password(password: str, settings: Settings, context: tuple[str, ..
     )
 
 
-BUSY = "The server is busy. Please try again in a few seconds."
+def hashing_busy(settings: Settings, now: datetime) -> Failure:
+    """The answer when every hashing slot stayed taken: `busy`, worth retrying after `hash_wait`."""
+    return fail(Code.BUSY, retry_at=now + max(settings.hash_wait, timedelta(seconds=1)))
 
 
 class HashingBusy(Exception):

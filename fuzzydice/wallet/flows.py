@@ -52,11 +52,6 @@ class WalletSignIn:
     step: journey.Step
     created: bool = False
 
-    @property
-    def has_second_factor(self) -> bool:
-        """Whether the account already has a second factor to give."""
-        return self.step.kind == journey.StepKind.SECOND_FACTOR
-
 
 def _iso(moment) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"

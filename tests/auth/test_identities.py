@@ -223,7 +223,7 @@ def test_a_linked_wallet_signs_in_to_the_same_account(services: Services, clock:
 
     by_wallet = wallet_sign_in(services, account)
     assert by_wallet.ok and by_wallet.value.user_id == uid and not by_wallet.value.created
-    assert by_wallet.value.has_second_factor  # the same second factor guards every identity
+    assert by_wallet.value.step.needs_code  # the same second factor guards every identity
     by_password = password_sign_in(services, "ada@example.com")
     assert by_password.ok and by_password.value.user_id == uid
 
@@ -301,7 +301,7 @@ def test_an_added_password_signs_in_to_the_same_account(services: Services, cloc
         email="Satoshi@Example.com", has_password=True, wallets=(wallet_person.wallets[0].address,), fresh=True
     )
     by_password = password_sign_in(services, "satoshi@example.com", NEW_PASSWORD)
-    assert by_password.ok and by_password.value.user_id == wallet_person.user_id and by_password.value.has_second_factor
+    assert by_password.ok and by_password.value.user_id == wallet_person.user_id and by_password.value.step.needs_code
     assert not password_sign_in(services, "satoshi@example.com", NEW_PASSWORD + "!").ok
     assert flows.current_session(services, wallet_person.token).user_email == "Satoshi@Example.com"
     assert [e.action for e in entries(services, wallet_person.user_id, audit.Action.PASSWORD_ADDED)] == ["password_added"]
@@ -348,7 +348,7 @@ def test_unlinking_one_wallet_keeps_the_other(services: Services, clock: FixedCl
     assert elsewhere.session_id not in sessions_of(services, uid)
     assert wallet_sign_in(services, second).value.user_id == uid
     again = wallet_sign_in(services, first)  # no longer leads here: a new, separate account
-    assert again.value.created and again.value.user_id != uid and not again.value.has_second_factor
+    assert again.value.created and again.value.user_id != uid and not again.value.step.needs_code
     # Now the second wallet is the last way in.
     assert unlink_wallet(services, two_wallets, second.address).code == Code.LAST_IDENTITY
 

@@ -350,17 +350,17 @@ def test_a_session_of_another_user_is_refused_and_counts_nowhere(
 
 def test_a_sign_in_lock_writes_one_audit_event_with_the_ip(services: Services, enrolled: Enrolled) -> None:
     fail(services, enrolled, 4)
-    assert audit_events(services, enrolled.user_id, audit.SECOND_STEP_LOCKED) == []
+    assert audit_events(services, enrolled.user_id, audit.Action.SECOND_STEP_LOCKED) == []
     fail(services, enrolled, 1)
     fail(services, enrolled, 3)  # refused during the lock: nothing more is recorded
-    events = audit_events(services, enrolled.user_id, audit.SECOND_STEP_LOCKED)
+    events = audit_events(services, enrolled.user_id, audit.Action.SECOND_STEP_LOCKED)
     assert len(events) == 1
     assert len(audit_events(services, enrolled.user_id, audit.Action.SECOND_STEP)) == 5  # the five wrong codes
-    assert events[0].kind == audit.SECOND_STEP_LOCKED == "second_step_locked"
+    assert events[0].kind == audit.Action.SECOND_STEP_LOCKED == "second_step_locked"
     assert events[0].ip == "203.0.113.10"  # where the pending session (the one with the password) came from
     assert events[0].created_at == services.clock.now()
     assert audit.alerts(services, enrolled.user_id) == [
-        audit.Alert(kind=audit.SECOND_STEP_LOCKED, ip="203.0.113.10", created_at=services.clock.now())
+        audit.Alert(kind=audit.Action.SECOND_STEP_LOCKED, ip="203.0.113.10", created_at=services.clock.now())
     ]
 
 
@@ -368,7 +368,7 @@ def test_a_step_up_lock_writes_no_audit_event(services: Services, enrolled: Enro
     owner = session_id_of(services, full_session(services, enrolled.user_id))
     fail(services, enrolled, 5, session_id=owner)
     assert flows.attempts_left(services, enrolled.user_id, lock.STEP_UP) == 0
-    assert audit_events(services, enrolled.user_id, audit.SECOND_STEP_LOCKED) == []
+    assert audit_events(services, enrolled.user_id, audit.Action.SECOND_STEP_LOCKED) == []
     assert audit.alerts(services, enrolled.user_id) == []
 
 

@@ -89,7 +89,7 @@ def test_a_password_thiefs_wrong_codes_do_not_lock_the_owners_sessions_out_of_st
     assert flows.attempts_left(services, enrolled.user_id, lock.SIGN_IN) == 0
     # The owner is told, with the thief's address.
     assert audit.alerts(services, enrolled.user_id) == [
-        audit.Alert(kind=audit.SECOND_STEP_LOCKED, ip=THIEF_IP, created_at=services.clock.now())
+        audit.Alert(kind=audit.Action.SECOND_STEP_LOCKED, ip=THIEF_IP, created_at=services.clock.now())
     ]
 
 
@@ -109,7 +109,7 @@ def test_copies_of_a_valid_code_sent_at_once_do_not_lock_the_owner(services: Ser
     row = lock_row(services, enrolled.user_id)
     assert (failure_count(row), row.in_flight, row.locked_until) == (0, 0, None)
     assert flows.attempts_left(services, enrolled.user_id) == MAX
-    assert audit_events(services, enrolled.user_id, audit.SECOND_STEP_LOCKED) == []
+    assert audit_events(services, enrolled.user_id, audit.Action.SECOND_STEP_LOCKED) == []
     assert [e.result for e in audit_events(services, enrolled.user_id, audit.Action.SECOND_STEP)] == ["ok"]
     wrong = submit(services, enrolled.user_id, enrolled.session_id, wrong_code(services, enrolled.secret))
     assert wrong == Failure(Code.WRONG_CODE, attempts_left=4)
@@ -180,7 +180,7 @@ def test_a_success_inside_a_burst_of_wrong_codes_never_lets_more_than_five_be_ev
     until = lock_row(services, enrolled.user_id).locked_until
     assert until is not None
     assert all(worker[-1].retry_at == until for worker in burst)
-    assert len(audit_events(services, enrolled.user_id, audit.SECOND_STEP_LOCKED)) == 1
+    assert len(audit_events(services, enrolled.user_id, audit.Action.SECOND_STEP_LOCKED)) == 1
     row = lock_row(services, enrolled.user_id)
     assert (failure_count(row), row.in_flight) == (MAX, 0)
 

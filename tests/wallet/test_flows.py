@@ -62,7 +62,7 @@ def test_sign_in_creates_then_loads_the_account_and_audits_both(demo_services: S
     account = Account.create()
     created = wallet_sign_in(demo_services, account, ip=IP, user_agent="Test Browser")
     assert created.ok and created.value.created and created.value.address == account.address
-    assert not created.value.has_second_factor
+    assert not created.value.step.needs_code
     loaded = wallet_sign_in(demo_services, account)
     assert loaded.ok and loaded.value.user_id == created.value.user_id and not loaded.value.created
     uid = created.value.user_id
