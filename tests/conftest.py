@@ -231,7 +231,7 @@ def make_user(services: Services) -> Callable[..., int]:
         email = email or f"user{next(counter)}@example.com"
         outcome = flows.register(services, name=name, email=email, password=password)
         assert outcome.ok, outcome
-        return outcome.value
+        return outcome.value.user_id
 
     return make
 

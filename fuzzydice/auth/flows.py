@@ -36,6 +36,8 @@ class SignedIn:
 
     user_id: int
     step: journey.Step
+    first_factor: str = "password"
+    """How the first step was proved (the session records it: the second factor must differ)."""
 
 
 @dataclass
@@ -72,11 +74,12 @@ def register(
     phone: str = "",
     ip: str | None = None,
     user_agent: str | None = None,
-) -> Outcome[int]:
-    """Create a password account; `Ok(user_id)`, or a failure with its code.
+) -> Outcome[SignedIn]:
+    """Create a password account, signed in by its password: `Ok(SignedIn)` (the next step is
+    enrolling a second factor), or a failure with its code.
 
-    Failures: INVALID_INPUT (`fields`: `name_invalid`, `email_invalid`, `phone_invalid`,
-    `password_weak`, each with the checker's `message`; `email_taken`), RATE_LIMITED
+    Failures: INVALID_INPUT (`fields`: `name_required`, `too_long`, `email_required`,
+    `email_invalid`, `phone_*`, `too_short`, `password_weak`, `email_taken`), RATE_LIMITED
     (`retry_at`), BUSY (`retry_at`: every hashing slot is taken).
 
     Registrations from `ip` are limited (`register_ip_limit`): a refused one costs a
@@ -125,11 +128,12 @@ def register(
                 session, Action.REGISTERED, now=now, user_id=user.id, origin=Origin(ip=ip, user_agent=user_agent),
                 details=PASSWORD,
             )
+            step = journey.after_first_factor(session, user_id=user.id, first_factor="password")
             session.commit()
         except IntegrityError:
             session.rollback()
             return _email_taken()
-        return Ok(user.id)
+        return Ok(SignedIn(user_id=user.id, step=step))
 
 
 def _throttled(session: Session, email_norm: str, wait: timedelta, now: datetime, origin: Origin) -> Failure:

@@ -110,15 +110,16 @@ class SessionState(rx.State):
             )
         )
 
-    async def _after_first_factor(self, *, user_id: int, step: journey.Step, first_factor: str, remember: bool):
-        """Hand over the first-factor session; the tab goes to the journey's step, keeping where it was going."""
+    async def _after_first_factor(self, signed_in, *, remember: bool):
+        """Hand over the session a first factor earned (`flows.SignedIn`, `wallet.flows.WalletSignIn`);
+        the tab goes to the journey's step, keeping where it was going."""
         requested = self.router.url.query_parameters.get("next")
         return await self._begin_session(
-            user_id=user_id,
+            user_id=signed_in.user_id,
             factor_level=FIRST_FACTOR,
-            first_factor=first_factor,
+            first_factor=signed_in.first_factor,
             remember=remember,
-            next_path=routes.second_step_after_password(step, requested),
+            next_path=routes.second_step_after_password(signed_in.step, requested),
         )
 
     @rx.event

@@ -173,9 +173,7 @@ class WalletSignInState(rx.State):
             return
         signed_in = outcome.value
         session = await self.get_state(SessionState)
-        yield await session._after_first_factor(
-            user_id=signed_in.user_id, step=signed_in.step, first_factor="wallet", remember=False
-        )
+        yield await session._after_first_factor(signed_in, remember=False)
 
 
 def wallet_panel(button_label: str = "Sign in with a wallet") -> rx.Component:

@@ -51,6 +51,7 @@ class WalletSignIn:
     address: str
     step: journey.Step
     created: bool = False
+    first_factor: str = "wallet"
 
 
 def _iso(moment) -> str:

@@ -266,7 +266,7 @@ def entries_without_account(services: Services) -> list[tuple]:
 
 
 def test_registration_and_sign_ins_are_recorded_with_where_they_came_from(services: Services) -> None:
-    ada = flows.register(services, name="Ada", email=EMAIL, password=STRONG_PASSWORD, ip=IP, user_agent=UA).value
+    ada = flows.register(services, name="Ada", email=EMAIL, password=STRONG_PASSWORD, ip=IP, user_agent=UA).value.user_id
     assert user_of(flows.sign_in_with_password(services, email=EMAIL, password=STRONG_PASSWORD, ip=IP, user_agent=UA)) == ada
     assert is_wrong(flows.sign_in_with_password(services, email=EMAIL, password="not it at all", ip=OTHER_IP, user_agent=UA))
     assert trail(services, ada) == [
@@ -319,7 +319,7 @@ def test_a_busy_answer_and_refused_registrations_leave_no_entry(
 
     services = build_services(make_settings(tmp_path, db_url, hash_concurrency=1, hash_wait=0), clock)
     try:
-        ada = flows.register(services, name="Ada", email=EMAIL, password=STRONG_PASSWORD).value
+        ada = flows.register(services, name="Ada", email=EMAIL, password=STRONG_PASSWORD).value.user_id
         services.hasher.dummy_hash()
         with ThreadPoolExecutor(1) as other_thread:
             holding, release = threading.Event(), threading.Event()

@@ -160,7 +160,7 @@ def test_a_session_lookup_completes_while_password_flows_saturate_hashing(
     from fuzzydice.auth import passwords
 
     services = patient_hashing
-    user_id = flows.register(services, name="Ada", email="ada@example.com", password=STRONG_PASSWORD).value
+    user_id = flows.register(services, name="Ada", email="ada@example.com", password=STRONG_PASSWORD).value.user_id
     token = full_session(services, user_id)
     slots = services.settings.hash_concurrency or os.cpu_count()
     inside: list[int] = []

@@ -84,7 +84,7 @@ def live_through_every_audited_flow(services: Services, clock: FixedClock, secre
     secrets.add(PASSWORD)
     registered = flows.register(services, name="Ada Lovelace", email=EMAIL, password=PASSWORD, ip=IP, user_agent=UA)
     assert registered.ok, registered
-    ada = registered.value
+    ada = registered.value.user_id
     results = [password_sign_in(services, secrets, WRONG_PASSWORD, THIEF) for _ in range(settings.backoff_free_failures + 1)]
     assert [r.ok for r in results] == [False] * len(results) and results[-1].code == "rate_limited"
     assert password_sign_in(services, secrets, PASSWORD).ok

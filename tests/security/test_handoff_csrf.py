@@ -56,7 +56,7 @@ def test_a_same_site_page_cannot_sign_the_victim_in_to_the_attackers_account(
     services = get_services()
     registered = flows.register(services, name="Mallory", email=unique_email(), password=STRONG_PASSWORD)
     assert registered.ok, registered
-    mallory = registered.value
+    mallory = registered.value.user_id
     # The attacker earned a full ticket in their own browser and tab; the victim's browser is to redeem it.
     ticket = flows.start_session_handoff(
         services, user_id=mallory, factor_level=FULL, remember=True, next_path="/user/home", tab="mallory-tab"

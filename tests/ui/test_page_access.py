@@ -88,7 +88,7 @@ tmp, url = Path(sys.argv[1]), sys.argv[2]
 settings = make_settings(tmp, url)
 services = build_services(settings, FixedClock())
 services_module.set_services(services)
-user_id = flows.register(services, name="Ada Lovelace", email="ada@example.com", password=STRONG_PASSWORD).value
+user_id = flows.register(services, name="Ada Lovelace", email="ada@example.com", password=STRONG_PASSWORD).value.user_id
 FULL_TOKEN = full_session(services, user_id)
 PENDING_TOKEN, _ = pending_session(services, user_id)
 TOKENS = {"none": None, "pending": PENDING_TOKEN, "full": FULL_TOKEN}

@@ -55,9 +55,7 @@ class LoginState(AuthFormMixin, rx.State):
             return
         signed_in = outcome.value
         session = await self.get_state(SessionState)
-        yield await session._after_first_factor(
-            user_id=signed_in.user_id, step=signed_in.step, first_factor="password", remember=bool(form.get("remember"))
-        )
+        yield await session._after_first_factor(signed_in, remember=bool(form.get("remember")))
 
 
 def login_page() -> rx.Component:

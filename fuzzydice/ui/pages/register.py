@@ -6,7 +6,6 @@ import reflex as rx
 
 from fuzzydice.auth import flows
 from fuzzydice.auth.password_pool import run_password_flow
-from fuzzydice.auth.sessions import FIRST_FACTOR
 from fuzzydice.outcome import Code, Failure
 from fuzzydice.services import get_services
 from fuzzydice.ui import routes
@@ -59,10 +58,7 @@ class RegisterState(AuthFormMixin, rx.State):
             self.error = say(outcome, services.settings, now=services.clock.now())
             return
         session = await self.get_state(SessionState)
-        yield await session._begin_session(
-            user_id=outcome.value, factor_level=FIRST_FACTOR, remember=False, next_path=routes.SCAN,
-            first_factor="password",
-        )
+        yield await session._after_first_factor(outcome.value, remember=False)
 
 
 def register_page() -> rx.Component:
