@@ -40,6 +40,7 @@ test:
 	cd $(ROOT) && $(PY) -m pytest $(PYTEST_ARGS)
 
 ## make bench: the benchmark harness, once bench/run.sh exists
-bench: bootstrap
+bench:
+	bash scripts/bootstrap.sh --browser
 	@if [ -f bench/run.sh ]; then cd $(ROOT) && bash bench/run.sh; \
 	else echo "make bench: bench/run.sh does not exist yet" >&2; fi

@@ -85,6 +85,17 @@ def write_rows(url: str, table, rows: list[dict[str, Any]]) -> None:
         engine.dispose()
 
 
+def downgrade_allowing_data_loss(url: str, revision: str) -> None:
+    """A downgrade that drops data: refused as the operator would see it, then run with their consent."""
+    from fuzzydice.migration_guard import DataLossRefused
+
+    with pytest.raises(DataLossRefused, match="allow_data_loss"):
+        command.downgrade(alembic_config(url), revision)
+    config = alembic_config(url)
+    config.attributes["allow_data_loss"] = True
+    command.downgrade(config, revision)
+
+
 def migrate(url: str) -> None:
     """Run every migration on the database at `url`."""
     command.upgrade(alembic_config(url), "head")

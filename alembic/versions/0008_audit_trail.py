@@ -9,6 +9,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
+from fuzzydice import migration_guard
+
 revision: str = '0008'
 down_revision: Union[str, None] = '0007'
 branch_labels: Union[str, Sequence[str], None] = None
@@ -29,7 +31,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.execute(sa.text('DELETE FROM audit_events WHERE user_id IS NULL'))  # the old table has no place for them
+    # The old table has no place for entries without a user (failed sign-ins of unknown emails).
+    migration_guard.guard('audit entries without a user', 'SELECT count(*) FROM audit_events WHERE user_id IS NULL')
+    op.execute(sa.text('DELETE FROM audit_events WHERE user_id IS NULL'))
     with op.batch_alter_table('audit_events', schema=None) as batch_op:
         batch_op.drop_index('ix_audit_events_user_id_created_at')
         batch_op.create_index(batch_op.f('ix_audit_events_user_id'), ['user_id'], unique=False)

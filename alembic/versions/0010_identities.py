@@ -19,6 +19,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
+from fuzzydice import migration_guard
+
 import fuzzydice.models
 
 revision: str = '0010'
@@ -61,12 +63,18 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # The old users table holds one wallet: every further wallet of an account goes.
+    migration_guard.guard(
+        'wallets beyond the first of their account',
+        "SELECT count(*) FROM identities i WHERE i.kind = 'wallet' AND i.id > "
+        "(SELECT min(j.id) FROM identities j WHERE j.user_id = i.user_id AND j.kind = 'wallet')",
+    )
     op.add_column('users', sa.Column('email', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=True))
     op.add_column('users', sa.Column('email_normalized', sqlmodel.sql.sqltypes.AutoString(length=320), nullable=True))
     op.add_column('users', sa.Column('password_hash', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True))
     op.add_column('users', sa.Column('wallet_address', sqlmodel.sql.sqltypes.AutoString(length=42), nullable=True))
 
-    password = "SELECT {column} FROM identities i WHERE i.user_id = users.id AND i.kind = 'password'"
+    password = "SELECT {column} FROM identities i WHERE i.user_id = users.id AND i.kind = 'password' LIMIT 1"
     op.execute(sa.text(
         "UPDATE users SET "
         f"email = ({password.format(column='i.email')}), "
