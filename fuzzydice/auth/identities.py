@@ -39,6 +39,16 @@ class Overview:
     """EIP-55 addresses, in the order they were linked."""
     fresh: bool
 
+    @property
+    def can_unlink(self) -> bool:
+        """Whether one way in may be removed: never the last one (the rule `_unlink` enforces)."""
+        return may_remove_one(len(self.wallets) + int(self.has_password))
+
+
+def may_remove_one(ways_in: int) -> bool:
+    """An account keeps at least one way in."""
+    return ways_in > 1
+
 
 def list_identities(services: Services, *, user_id: int) -> list[IdentityInfo]:
     """Every way in of the account: its email + password first, then its wallets in the order they were linked."""
@@ -216,7 +226,7 @@ def _unlink(
             return begun
         if not identity_rows.exists(session, user_id, which):
             return fail(Code.IDENTITY_NOT_FOUND)
-        if identity_rows.count_of(session, user_id) <= 1:
+        if not may_remove_one(identity_rows.count_of(session, user_id)):
             return fail(Code.LAST_IDENTITY)
         # Before the delete: unsigned sign-ins of the wallet being removed end with the others.
         ended = revoke_other_sessions(session, user_id, keep_session_id=begun.value.id)

@@ -58,7 +58,7 @@ class SecurityState(rx.State):
         info = await asyncio.to_thread(identities.overview, get_services(), session_id=session_id, user_id=user_id)
         self.wallets, self.email = list(info.wallets), info.email
         self.has_password, self.fresh = info.has_password, info.fresh
-        self.can_unlink = len(info.wallets) + int(info.has_password) > 1
+        self.can_unlink = info.can_unlink
 
     @rx.event
     async def on_load(self):
