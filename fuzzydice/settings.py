@@ -17,6 +17,8 @@ from typing_extensions import Annotated
 
 from pydantic import field_validator
 
+from fuzzydice.chain.networks import DEMO_NETWORKS, PRODUCTION_NETWORKS, Network, resolve_networks
+
 
 class Settings(BaseSettings):
     """All configuration of a Fuzzy Dice deployment."""
@@ -244,10 +246,15 @@ class Settings(BaseSettings):
     """Validity of a Sign-In-With-Ethereum message and its nonce."""
 
     chains: dict[int, str] = {}
-    """Chain ids a wallet sign-in may name, each with its JSON-RPC URL (JSON: {"1": "https://…"}); empty until set."""
+    """The chains in force, each with its JSON-RPC URL (JSON: {"1": "https://…"}): wallet sign-in may name them,
+    the home page reads them. Empty: the demo chains in demo mode, else the `networks` that carry an `rpc_url`."""
 
-    demo_chains: dict[int, str] = {31337: "http://127.0.0.1:8545"}
-    """The local dev chains demo mode uses when `chains` is empty (anvil, started by make run/dev)."""
+    networks: tuple[Network, ...] = PRODUCTION_NETWORKS
+    """How each chain is shown and read: name, explorer, tokens, multicall (JSON list of objects). The shipped ones
+    (Ethereum, OP Mainnet, Arbitrum One, Base) carry no RPC URL: nothing is called until the operator sets one."""
+
+    demo_networks: tuple[Network, ...] = DEMO_NETWORKS
+    """The local anvil chains of demo mode (L1 31337 on :8545, L2 31338 on :8546), started by make run/dev."""
 
     chain_rpc_timeout: timedelta = timedelta(seconds=5)
     """How long one JSON-RPC request to a chain may take before the chain counts as unavailable (no retries)."""
@@ -277,11 +284,27 @@ class Settings(BaseSettings):
         return value
 
     @property
+    def active_networks(self) -> tuple[Network, ...]:
+        """The networks in force, each with its RPC URL (see `chains`)."""
+        described = (*self.demo_networks, *self.networks) if self.is_demo else (*self.networks, *self.demo_networks)
+        fallback = self.demo_networks if self.is_demo else self.networks
+        return resolve_networks(chains=self.chains, described=described, fallback=fallback)
+
+    def network(self, chain_id: int) -> Network | None:
+        """The network in force with this chain id, or None."""
+        return next((network for network in self.active_networks if network.chain_id == chain_id), None)
+
+    def network_name(self, chain_id: int) -> str:
+        """A chain's name in words: as configured (in force or not), else "chain N"."""
+        for network in (*self.active_networks, *self.networks, *self.demo_networks):
+            if network.chain_id == chain_id:
+                return network.name
+        return f"chain {chain_id}"
+
+    @property
     def allowed_chains(self) -> dict[int, str]:
-        """The chain allow-list in force: `chains`, or the demo chains in demo mode."""
-        if self.chains:
-            return dict(self.chains)
-        return dict(self.demo_chains) if self.is_demo else {}
+        """The chain allow-list in force: chain id → RPC URL of each active network."""
+        return {network.chain_id: network.rpc_url for network in self.active_networks if network.rpc_url}
 
     @property
     def is_demo(self) -> bool:

@@ -78,11 +78,15 @@ def say(failure: Failure, settings: Settings | None = None, *, now: datetime | N
 
 def _chain_not_supported(failure: Failure, settings: Settings) -> str:
     """Name the wallet's network (`detail`) and the ones this server accepts."""
-    allowed = sorted(settings.allowed_chains)
+    allowed = [network.name for network in settings.active_networks]
     if not allowed:
         return "Wallet sign-in is not set up on this server yet."
-    on = f"Your wallet is on network {failure.detail}" if failure.detail else "Your wallet is on a network"
-    return f"{on}, which this site does not use. Switch to network {', '.join(map(str, allowed))} and try again."
+    known = (failure.detail or "").isdigit() and any(
+        network.chain_id == int(failure.detail) for network in (*settings.networks, *settings.demo_networks)
+    )
+    on = f"Your wallet is on {settings.network_name(int(failure.detail))}" if known else "Your wallet is on a network"
+    choices = allowed[0] if len(allowed) == 1 else f"{', '.join(allowed[:-1])} or {allowed[-1]}"
+    return f"{on}, which this site does not use. Switch to {choices} and try again."
 
 
 def _locked(failure: Failure, settings: Settings | None, now: datetime | None) -> str:

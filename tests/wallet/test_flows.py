@@ -24,7 +24,7 @@ IP = "198.51.100.7"
 
 @pytest.fixture
 def demo_services(services: Services) -> Services:
-    assert services.settings.allowed_chains == {CHAIN: "http://127.0.0.1:8545"}
+    assert services.settings.allowed_chains == {CHAIN: "http://127.0.0.1:8545", 31338: "http://127.0.0.1:8546"}
     return services
 
 
@@ -157,8 +157,16 @@ def test_another_network_is_named_with_the_ones_this_site_uses(demo_services: Se
     refused = begin(demo_services, Account.create(), chain_id=1)
     assert (refused.code, refused.detail) == (Code.CHAIN_NOT_SUPPORTED, "1")
     assert say(refused, demo_services.settings) == (
-        "Your wallet is on network 1, which this site does not use. Switch to network 31337 and try again."
+        "Your wallet is on Ethereum, which this site does not use. "
+        "Switch to Local Ethereum (anvil) or Local L2 (anvil) and try again."
     )
+
+
+def test_an_unknown_network_is_not_named_by_its_number(demo_services: Services) -> None:
+    refused = begin(demo_services, Account.create(), chain_id=777777)
+    words = say(refused, demo_services.settings)
+    assert words.startswith("Your wallet is on a network, which this site does not use.")
+    assert "777777" not in words
 
 
 def test_production_without_chains_refuses_wallet_sign_in(services: Services) -> None:
