@@ -18,6 +18,7 @@ BUN_VERSION="${BUN_VERSION:-1.4.5}"   # Reflex 0.10.1 needs bun >= 1.4.4
 REQ_STAMP="$VENV/.requirements.sha256"
 ANVIL_VERSION="${ANVIL_VERSION:-1.7.1}"   # npm @foundry-rs/anvil (the dev chain)
 SOLC_VERSION="${SOLC_VERSION:-0.8.37}"    # npm solc (solc-js, compiles contracts/)
+OZ_VERSION="${OZ_VERSION:-5.7.0}"         # npm @openzeppelin/contracts (ERC20 of contracts/TestToken.sol)
 
 want_browser=0
 for arg in "$@"; do
@@ -77,7 +78,7 @@ if ! bun_ok; then
     log "bun $("$BUN" --version) ready"
 fi
 
-# --- anvil (dev chain) and solc-js (contracts/build.mjs) -------------------------
+# --- anvil (dev chain), solc-js and OpenZeppelin (contracts/build.mjs) -----------
 # .tools/node_modules/.bin/anvil is a node shim that spawns the real binary as a
 # child; we start the binary itself (fuzzydice/chain/devchain.py resolves it the
 # same way) so that its PID is the process to stop.
@@ -101,13 +102,17 @@ solc_ok() {
     [ -f "$TOOLS/node_modules/solc/soljson.js" ] &&
         grep -q "\"version\": \"$SOLC_VERSION\"" "$TOOLS/node_modules/solc/package.json" 2>/dev/null
 }
-if ! anvil_ok || ! solc_ok; then
+oz_ok() {
+    [ -f "$TOOLS/node_modules/@openzeppelin/contracts/token/ERC20/ERC20.sol" ] &&
+        grep -q "\"version\": \"$OZ_VERSION\"" "$TOOLS/node_modules/@openzeppelin/contracts/package.json" 2>/dev/null
+}
+if ! anvil_ok || ! solc_ok || ! oz_ok; then
     command -v npm >/dev/null 2>&1 || { log "npm missing: installing Debian nodejs + npm"; apt_install nodejs npm; }
-    log "installing @foundry-rs/anvil@$ANVIL_VERSION and solc@$SOLC_VERSION into .tools"
+    log "installing @foundry-rs/anvil@$ANVIL_VERSION, solc@$SOLC_VERSION and @openzeppelin/contracts@$OZ_VERSION into .tools"
     # The platform binary comes as an optional dependency (@foundry-rs/anvil-<os>-<arch>);
     # the package's postinstall only downloads it when that is missing.
     npm install --prefix "$TOOLS" --no-audit --no-fund --save-exact \
-        "@foundry-rs/anvil@$ANVIL_VERSION" "solc@$SOLC_VERSION"
+        "@foundry-rs/anvil@$ANVIL_VERSION" "solc@$SOLC_VERSION" "@openzeppelin/contracts@$OZ_VERSION"
     if ! anvil_ok; then
         log "anvil binary missing; retrying with --allow-scripts=@foundry-rs/anvil (postinstall download)"
         npm install --prefix "$TOOLS" --no-audit --no-fund --save-exact \
@@ -115,7 +120,8 @@ if ! anvil_ok || ! solc_ok; then
     fi
     anvil_ok || { log "anvil $ANVIL_VERSION does not run (looked under $TOOLS/node_modules/@foundry-rs)"; exit 1; }
     solc_ok || { log "solc $SOLC_VERSION missing under $TOOLS/node_modules/solc"; exit 1; }
-    log "anvil $ANVIL_VERSION ($(anvil_bin)) and solc $SOLC_VERSION ready"
+    oz_ok || { log "@openzeppelin/contracts $OZ_VERSION missing under $TOOLS/node_modules/@openzeppelin"; exit 1; }
+    log "anvil $ANVIL_VERSION ($(anvil_bin)), solc $SOLC_VERSION and @openzeppelin/contracts $OZ_VERSION ready"
 fi
 
 # --- PostgreSQL for the suite's second database run (tests/postgres_server.py) ----------
