@@ -123,8 +123,13 @@ def generic_network(chain_id: int, rpc_url: str | None = None) -> Network:
 
 
 # --- production defaults -------------------------------------------------------------------
-# Addresses: each comment names where it was checked; tests/chain/test_networks.py asserts
-# every one is a valid EIP-55 address. No RPC URL is shipped: the operator sets them
+# Addresses: each comment names where it was checked (address, and decimals where the source
+# gives them); tests/chain/test_networks.py asserts every one is a valid EIP-55 address.
+# "Uniswap list" = github.com/Uniswap/default-token-list build/uniswap-default.tokenlist.json
+# (v12.14.0; L2 addresses from its bridgeInfo); "Superchain list" = the OP token list,
+# github.com/ethereum-optimism/ethereum-optimism.github.io data/<SYMBOL>/data.json.
+# Explorers and Multicall3 on all four chains: github.com/mds1/multicall3 deployments.json.
+# No RPC URL is shipped: the operator sets them
 # (FUZZYDICE_CHAINS='{"1": "https://…"}'), so a default deployment calls no chain at all.
 
 ETHEREUM = Network(
@@ -132,13 +137,13 @@ ETHEREUM = Network(
     name="Ethereum",
     explorer_url="https://etherscan.io",
     tokens=(
-        # developers.circle.com/stablecoins/usdc-contract-addresses (Ethereum)
+        # Uniswap list (chainId 1, 6 decimals); Superchain list data/USDC (ethereum)
         Token(address="0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48", symbol="USDC", decimals=6, name="USD Coin"),
-        # tether.to/en/supported-protocols (Ethereum ERC-20)
+        # Uniswap list (chainId 1, 6 decimals); Superchain list data/USDT (ethereum)
         Token(address="0xdAC17F958D2ee523a2206206994597C13D831ec7", symbol="USDT", decimals=6, name="Tether USD"),
-        # docs.makerdao.com/smart-contract-modules/dai-module (mainnet DAI)
-        Token(address="0x6B175474E89094C44Da98b954EedeAC495271d0F", symbol="DAI", decimals=18, name="Dai"),
-        # etherscan.io/token/0xc02a…56cc2 (WETH9)
+        # Uniswap list (chainId 1, "Dai Stablecoin", 18 decimals)
+        Token(address="0x6B175474E89094C44Da98b954EedeAC495271d0F", symbol="DAI", decimals=18, name="Dai Stablecoin"),
+        # Uniswap list (chainId 1, 18 decimals); docs.arbitrum.io contract addresses ("L1 Weth")
         Token(address="0xC02aaA39b223FE8D0A0e5C4F27eAD9083C756Cc2", symbol="WETH", decimals=18, name="Wrapped Ether"),
     ),
 )
@@ -149,11 +154,11 @@ OPTIMISM = Network(
     layer="L2",
     explorer_url="https://optimistic.etherscan.io",
     tokens=(
-        # developers.circle.com/stablecoins/usdc-contract-addresses (OP Mainnet)
+        # Superchain list data/USDC (optimism, 6 decimals); Uniswap list USDC bridgeInfo "10"
         Token(address="0x0b2C639c533813f4Aa9D7837CAf62653d097Ff85", symbol="USDC", decimals=6, name="USD Coin"),
-        # docs.optimism.io/chain/addresses (OP Stack predeploy WETH9)
+        # specs.optimism.io/protocol/predeploys.html (WETH9); Superchain list data/WETH (optimism)
         Token(address="0x4200000000000000000000000000000000000006", symbol="WETH", decimals=18, name="Wrapped Ether"),
-        # docs.optimism.io/chain/addresses (GovernanceToken predeploy)
+        # specs.optimism.io/protocol/predeploys.html (GovernanceToken); Superchain list data/OP (18)
         Token(address="0x4200000000000000000000000000000000000042", symbol="OP", decimals=18, name="Optimism"),
     ),
 )
@@ -164,11 +169,11 @@ ARBITRUM = Network(
     layer="L2",
     explorer_url="https://arbiscan.io",
     tokens=(
-        # developers.circle.com/stablecoins/usdc-contract-addresses (Arbitrum)
+        # Uniswap list USDC bridgeInfo "42161" (native USDC, not bridged USDC.e 0xFF97…5CC8)
         Token(address="0xaf88d065e77c8cC2239327C5EDb3A432268e5831", symbol="USDC", decimals=6, name="USD Coin"),
-        # docs.arbitrum.io/build-decentralized-apps/reference/contract-addresses (WETH)
+        # docs.arbitrum.io/build-decentralized-apps/reference/contract-addresses ("L2 Weth", Arbitrum One)
         Token(address="0x82aF49447D8a07e3bd95BD0d56f35241523fBab1", symbol="WETH", decimals=18, name="Wrapped Ether"),
-        # docs.arbitrum.io/build-decentralized-apps/reference/contract-addresses (ARB token)
+        # docs.arbitrum.foundation/deployment-addresses ("$ARB Token", Arb One); Uniswap list ARB bridgeInfo
         Token(address="0x912CE59144191C1204E64559FE8253a0e49E6548", symbol="ARB", decimals=18, name="Arbitrum"),
     ),
 )
@@ -179,9 +184,9 @@ BASE = Network(
     layer="L2",
     explorer_url="https://basescan.org",
     tokens=(
-        # developers.circle.com/stablecoins/usdc-contract-addresses (Base)
+        # Superchain list data/USDC (base, 6 decimals); Uniswap list USDC bridgeInfo "8453"
         Token(address="0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913", symbol="USDC", decimals=6, name="USD Coin"),
-        # docs.base.org/base-chain/network-information/base-contracts (WETH9 predeploy)
+        # docs.base.org/chain/base-contracts (L2 WETH9, Base Mainnet); Superchain list data/WETH (base)
         Token(address="0x4200000000000000000000000000000000000006", symbol="WETH", decimals=18, name="Wrapped Ether"),
     ),
 )
