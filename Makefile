@@ -21,13 +21,13 @@ MIGRATE = $(ALEMBIC) upgrade head
 bootstrap:
 	bash scripts/bootstrap.sh
 
-## make run: demo mode, production build, one origin http://127.0.0.1:3000; anvil on :8545 (chain 31337)
+## make run: demo mode, production build, one origin http://127.0.0.1:3000; local chains L1 :8545 (31337), L2 :8546 (31338)
 run: export FUZZYDICE_MODE := demo
 run: bootstrap
 	cd $(ROOT) && $(MIGRATE)
 	cd $(ROOT) && exec bash scripts/with-devchain.sh $(REFLEX) run --env prod --frontend-port 3000 --backend-host 127.0.0.1
 
-## make dev: demo mode, hot reload; pages http://127.0.0.1:3000, backend :8000; anvil on :8545
+## make dev: demo mode, hot reload; pages http://127.0.0.1:3000, backend :8000; local chains :8545 and :8546
 dev: export FUZZYDICE_MODE := demo
 dev: bootstrap
 	cd $(ROOT) && $(MIGRATE)
