@@ -88,8 +88,11 @@ def _reflex_env_defaults() -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def app_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+def app_env(tmp_path_factory: pytest.TempPathFactory, demo_chain_settings: dict[int, str]) -> Iterator[dict[str, str]]:
     """Set the app's environment for the session (in os.environ: the app runs in-process).
+
+    The app reads the session's two demo chains (`demo_chains`: L1 31337 and L2 31338 on free ports,
+    deployed, stopped by PID at the end) through FUZZYDICE_CHAINS.
 
     Yields:
         The FUZZYDICE_* variables that were set.
@@ -106,6 +109,7 @@ def app_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]
         "FUZZYDICE_PUBLIC_ORIGINS": f"http://127.0.0.1:{frontend_port},http://127.0.0.1:{backend_port}",
         "FUZZYDICE_TEST_FRONTEND_PORT": str(frontend_port),
         "FUZZYDICE_TEST_BACKEND_PORT": str(backend_port),
+        "FUZZYDICE_CHAINS": json.dumps({str(chain_id): url for chain_id, url in demo_chain_settings.items()}),
         # Every request of the suite comes from 127.0.0.1: a real deployment's per-IP limits would cut it off.
         **{f"FUZZYDICE_{name}": "100000" for name in E2E_RAISED_LIMITS},
     }
