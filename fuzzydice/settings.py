@@ -11,7 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from typing_extensions import Annotated
 
@@ -258,6 +258,23 @@ class Settings(BaseSettings):
 
     chain_rpc_timeout: timedelta = timedelta(seconds=5)
     """How long one JSON-RPC request to a chain may take before the chain counts as unavailable (no retries)."""
+
+    activity_blocks: int = Field(default=10_000, gt=0)
+    """How far back the home page looks for token transfers and approvals (`eth_getLogs`), in blocks from the
+    latest: older activity and allowances granted before it are not shown."""
+
+    log_chunk_blocks: int = Field(default=2_000, gt=0)
+    """Blocks per `eth_getLogs` request (providers cap ranges at 1k–10k); halved when the provider refuses."""
+
+    log_chunk_min_blocks: int = Field(default=50, gt=0)
+    """The smallest chunk halving goes down to; a chain refusing even this is shown as an error."""
+
+    native_scan_blocks: int = Field(default=200, gt=0)
+    """Latest blocks read with their transactions for native transfers on test and local chains (they have no
+    explorer API); production chains use `Network.explorer_api_url` when set."""
+
+    activity_limit: int = Field(default=20, gt=0)
+    """Recent-activity items shown (newest first, all chains together); the log scan stops once it has this many."""
 
     siwe_statement: str = "Sign in to Fuzzy Dice with this wallet."
     """The human-readable statement of the Sign-In-With-Ethereum message."""

@@ -1,23 +1,30 @@
-"""Reading chains behind one small protocol: code at an address, EIP-1271 signature checks.
+"""Reading chains behind one small protocol: code at an address, EIP-1271 signature checks, and the few
+raw reads the balance, allowance and activity readers build on (`call`, `block_number`, `get_logs`,
+`get_blocks`).
 
 Synchronous (web3.py over HTTP): callers on the event loop use `asyncio.to_thread`.
 The chain allow-list and its RPC URLs come from settings (`allowed_chains`); a
 chain the settings do not name, an endpoint that does not answer within
 `chain_rpc_timeout` (no retries), or an endpoint serving another chain id all
-raise `ChainUnavailable`. RPC URLs may carry an API key: they are never put in
+raise `ChainUnavailable`; an endpoint that answers with an error (a JSON-RPC error
+or an HTTP error status, e.g. a log range beyond its cap) raises its subclass
+`ChainRefused`. RPC URLs may carry an API key: they are never put in
 an error message or a log line.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
+import requests
 from eth_abi import encode as abi_encode
+from hexbytes import HexBytes
 from web3 import HTTPProvider, Web3
-from web3.exceptions import ContractLogicError
+from web3.exceptions import ContractLogicError, Web3RPCError
+from web3.types import RPCEndpoint
 
 from fuzzydice.chain.eip1271 import MAGIC_VALUE, ChainUnavailable
 from fuzzydice.settings import Settings
@@ -25,6 +32,65 @@ from fuzzydice.settings import Settings
 T = TypeVar("T")
 
 _MAGIC_WORD = MAGIC_VALUE.ljust(32, b"\0")
+
+BLOCK_BATCH = 100
+"""Blocks asked for in one JSON-RPC batch by `get_blocks` (providers cap batch sizes)."""
+
+
+class ChainRefused(ChainUnavailable):
+    """The endpoint answered, with an error: a JSON-RPC error, an HTTP error status or a revert.
+
+    Unlike a silent or unreachable endpoint, asking again differently may work (e.g. a smaller
+    `eth_getLogs` range: providers cap ranges and result counts).
+    """
+
+
+@dataclass(frozen=True)
+class Log:
+    """One event log as `eth_getLogs` gives it."""
+
+    address: str
+    """The emitting contract (EIP-55)."""
+
+    topics: tuple[bytes, ...]
+    """The 32-byte topics (topics[0]: the event signature hash)."""
+
+    data: bytes
+    """The non-indexed arguments, ABI-encoded."""
+
+    block_number: int
+    tx_hash: str
+    """0x-prefixed transaction hash."""
+
+    log_index: int
+    """Position of the log in its block."""
+
+    timestamp: int | None = None
+    """The block's Unix time when the node includes it (`blockTimestamp`, anvil and recent geth do)."""
+
+
+@dataclass(frozen=True)
+class Transaction:
+    """The part of a transaction the activity reader shows."""
+
+    hash: str
+    sender: str
+    to: str | None
+    """None for a contract creation."""
+
+    value: int
+    """Wei sent."""
+
+
+@dataclass(frozen=True)
+class Block:
+    """A block's number, time and (when asked for) its transactions."""
+
+    number: int
+    timestamp: int
+    """Unix time (seconds)."""
+
+    transactions: tuple[Transaction, ...] = ()
 
 
 class ChainClient(Protocol):
@@ -47,6 +113,33 @@ class ChainClient(Protocol):
         Raises:
             ValueError: `digest` is not 32 bytes (a caller bug).
             ChainUnavailable: the chain is not configured or did not answer.
+        """
+        ...
+
+    def call(self, chain_id: int, to: str, data: bytes) -> bytes:
+        """`eth_call` of `data` on the contract `to` at the latest block: the bytes it returned.
+
+        Empty when `to` has no code (nothing ran). Raises ChainRefused on a revert.
+        """
+        ...
+
+    def block_number(self, chain_id: int) -> int:
+        """The latest block number (`eth_blockNumber`)."""
+        ...
+
+    def get_logs(self, chain_id: int, params: Mapping[str, Any]) -> list[Log]:
+        """`eth_getLogs` with `params` (`fromBlock`/`toBlock` as ints, `address`, `topics` as 0x hex).
+
+        Raises ChainRefused when the endpoint refuses the query (e.g. a range beyond its cap).
+        """
+        ...
+
+    def get_blocks(self, chain_id: int, numbers: Sequence[int], full_transactions: bool) -> list[Block]:
+        """The blocks `numbers`, in that order, read in JSON-RPC batches of `BLOCK_BATCH`.
+
+        Raises:
+            ValueError: a negative block number (a caller bug).
+            ChainUnavailable: the chain did not answer, or a block asked for does not exist.
         """
         ...
 
@@ -98,6 +191,62 @@ class Web3ChainClient:
         # As OpenZeppelin's SignatureChecker: at least one word, and that word is the magic value.
         return len(answer) >= 32 and answer[:32] == _MAGIC_WORD
 
+    def call(self, chain_id: int, to: str, data: bytes) -> bytes:
+        """See `ChainClient.call`."""
+        if not Web3.is_address(to):
+            raise ValueError(f"not an address: {to!r}")
+        # Straight to the provider: web3's request and result formatters cost more than a local round trip,
+        # and the home page's refresh is one of these per chain.
+        params = [{"to": to.lower(), "data": "0x" + bytes(data).hex()}, "latest"]
+
+        def request(w3: Web3) -> bytes:
+            response = w3.provider.make_request(RPCEndpoint("eth_call"), params)
+            if "error" in response:  # a revert, or any refusal
+                raise ChainRefused(f"chain {chain_id} answered with an error")
+            result = response.get("result")
+            if not isinstance(result, str) or not result.startswith("0x"):
+                raise ChainUnavailable(f"chain {chain_id} answered something else than call data")
+            return bytes.fromhex(result[2:])
+
+        return self._rpc(chain_id, request)
+
+    def block_number(self, chain_id: int) -> int:
+        """See `ChainClient.block_number`."""
+        return int(self._rpc(chain_id, lambda w3: w3.eth.block_number))
+
+    def get_logs(self, chain_id: int, params: Mapping[str, Any]) -> list[Log]:
+        """See `ChainClient.get_logs`."""
+        logs = self._rpc(chain_id, lambda w3: w3.eth.get_logs(dict(params)))
+        return [
+            Log(
+                address=Web3.to_checksum_address(log["address"]),
+                topics=tuple(bytes(topic) for topic in log["topics"]),
+                data=bytes(log["data"]),
+                block_number=int(log["blockNumber"]),
+                tx_hash=HexBytes(log["transactionHash"]).to_0x_hex(),
+                log_index=int(log["logIndex"]),
+                timestamp=_quantity(log.get("blockTimestamp")),
+            )
+            for log in logs
+        ]
+
+    def get_blocks(self, chain_id: int, numbers: Sequence[int], full_transactions: bool) -> list[Block]:
+        """See `ChainClient.get_blocks`."""
+        blocks: list[Block] = []
+        if any(number < 0 for number in numbers):
+            raise ValueError("block numbers are never negative")
+        for start in range(0, len(numbers), BLOCK_BATCH):
+            part = numbers[start : start + BLOCK_BATCH]
+
+            def batch(w3: Web3, part: Sequence[int] = part) -> list[Any]:
+                with w3.batch_requests() as requests_:
+                    for number in part:
+                        requests_.add(w3.eth.get_block(number, full_transactions))
+                    return list(requests_.execute())
+
+            blocks.extend(_block(raw, full_transactions) for raw in self._rpc(chain_id, batch))
+        return blocks
+
     def _connection(self, chain_id: int) -> _Connection:
         """The cached connection of `chain_id` (built on first use; not yet checked against the endpoint).
 
@@ -132,7 +281,34 @@ class Web3ChainClient:
         except ContractLogicError:
             if reverts:
                 raise
-            raise ChainUnavailable(f"chain {chain_id} answered with an error") from None
+            raise ChainRefused(f"chain {chain_id} answered with an error") from None
+        except (Web3RPCError, requests.HTTPError) as error:  # it answered, and said no
+            raise ChainRefused(f"chain {chain_id} refused the request ({type(error).__name__})") from None
         except Exception as error:  # transport, HTTP status, JSON and RPC errors alike
             # `from None`: the underlying error's text names the URL, which may hold an API key.
             raise ChainUnavailable(f"chain {chain_id} did not answer ({type(error).__name__})") from None
+
+
+def _quantity(value: Any) -> int | None:
+    """An int from a JSON-RPC quantity (0x hex or already an int); None when absent."""
+    if value is None:
+        return None
+    return int(value, 16) if isinstance(value, str) else int(value)
+
+
+def _block(raw: Any, full_transactions: bool) -> Block:
+    """A `Block` from web3's formatted block (transactions only when they came in full)."""
+    if raw is None:
+        raise ChainUnavailable("a block asked for is missing")
+    transactions = ()
+    if full_transactions:
+        transactions = tuple(
+            Transaction(
+                hash=HexBytes(tx["hash"]).to_0x_hex(),
+                sender=Web3.to_checksum_address(tx["from"]),
+                to=Web3.to_checksum_address(tx["to"]) if tx.get("to") else None,
+                value=int(tx["value"]),
+            )
+            for tx in raw["transactions"]
+        )
+    return Block(number=int(raw["number"]), timestamp=int(raw["timestamp"]), transactions=transactions)

@@ -87,3 +87,9 @@ def silent_endpoint() -> Iterator[SilentEndpoint]:
         for conn in endpoint.accepted:
             conn.close()
         listener.close()
+
+
+@pytest.fixture
+def reader_settings(tmp_path: Path, demo_chain_settings: dict[int, str]) -> Settings:
+    """Test-profile settings whose chains in force are the session's two demo chains (tokens, multicall deployed)."""
+    return make_settings(tmp_path, sqlite_url(tmp_path / "unused.db"), chains=dict(demo_chain_settings))
