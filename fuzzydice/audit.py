@@ -43,6 +43,11 @@ class Action(StrEnum):
     PASSWORD_REMOVED = "password_removed"
     SESSIONS_ENDED = "sessions_ended"
     SIGN_OUT = "sign_out"
+    FUNDS_REQUESTED = "funds_requested"
+    """The demo faucet sent test funds (`details`: chain_id, address; result failed: the chain did not take them)."""
+    PLAY_STARTED = "play_started"
+    PLAY_ENDED = "play_ended"
+    """`details.reason`: `user` or `expired`."""
 
 
 class Result(StrEnum):

@@ -1,4 +1,5 @@
-"""Periodic removal of expired rows (sessions, tickets, challenges, stale counters, old audit entries)."""
+"""Periodic removal of expired rows (sessions, tickets, challenges, stale counters, old audit entries);
+play sessions past their time are ended (kept as history)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from fuzzydice.notify.outbox import delete_old_messages
 from fuzzydice.auth.sessions import delete_expired_sessions
 from fuzzydice.auth.throttle import delete_stale_throttles
 from fuzzydice.auth.tickets import delete_expired_tickets
+from fuzzydice.play.sessions import end_expired_plays
 from fuzzydice.ratelimit import delete_old_windows
 from fuzzydice.services import Services
 from fuzzydice.wallet.challenges import delete_expired_challenges
@@ -19,7 +21,7 @@ log = logging.getLogger(__name__)
 
 
 def delete_expired_rows(services: Services) -> dict[str, int]:
-    """Delete every expired row once; returns the count per table."""
+    """Delete every expired row once, and end the play sessions past their time; returns the count per table."""
     now = services.clock.now()
     with services.db() as session:
         return {
@@ -32,6 +34,7 @@ def delete_expired_rows(services: Services) -> dict[str, int]:
             "rate_limit_windows": delete_old_windows(session, now - timedelta(hours=1)),
             "audit_events": delete_expired_events(session, now - services.settings.audit_retention),
             "outbox_messages": delete_old_messages(session, now - services.settings.outbox_retention),
+            "play_sessions": end_expired_plays(session, now),
         }
 
 

@@ -286,3 +286,62 @@ class OutboxMessage(SQLModel, table=True):
     body_text: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
     body_html: str | None = Field(default=None, sa_column=sa.Column(sa.Text(), nullable=True))
     created_at: datetime = Field(sa_column=utc_column(index=True))
+
+
+class FaucetGrant(SQLModel, table=True):
+    """Test funds the demo faucet sent (or is sending) to one address on one chain (`fuzzydice.funding.faucet`).
+
+    The row is the reservation: inserted before anything is sent, deleted again when the
+    sending fails. `period_start` is the start of the UTC day (`faucet_period`) it counts
+    in: one grant per (chain, address) and at most `faucet_grants_per_user` per account
+    (`user_slot` 0, 1, …) in a period, both held by unique constraints.
+    """
+
+    __tablename__ = "faucet_grants"
+    __table_args__ = (
+        sa.UniqueConstraint("chain_id", "address", "period_start", name="uq_faucet_grant_address_period"),
+        sa.UniqueConstraint("user_id", "period_start", "user_slot", name="uq_faucet_grant_user_slot"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", ondelete="CASCADE")
+    chain_id: int = Field(sa_type=sa.BigInteger)
+    address: str = Field(max_length=42)
+    """EIP-55 address the funds go to (a wallet of the account when it asked)."""
+    period_start: datetime = Field(sa_column=utc_column())
+    user_slot: int
+    """Which of the account's grants of the period this is (0 … `faucet_grants_per_user` - 1)."""
+    requested_at: datetime = Field(sa_column=utc_column())
+    sent_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    """When every transfer was mined; None while sending."""
+    transfers: str | None = Field(default=None, sa_column=sa.Column(sa.Text(), nullable=True))
+    """JSON list of the transfers sent: symbol, amount (decimal string), token address or null, transaction hash."""
+
+
+class PlaySession(SQLModel, table=True):
+    """A play session started on /launch (`fuzzydice.play.sessions`); not a sign-in session.
+
+    `running_user_id` holds the user's id while the session runs and is cleared when it
+    ends: its unique constraint lets each account run one play session at a time, on
+    SQLite and PostgreSQL alike, however many starts race.
+    """
+
+    __tablename__ = "play_sessions"
+    __table_args__ = (
+        sa.UniqueConstraint("running_user_id", name="uq_play_session_running_user"),
+        sa.Index("ix_play_sessions_user_id_started_at", "user_id", "started_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", ondelete="CASCADE")
+    running_user_id: int | None = None
+    chain_id: int = Field(sa_type=sa.BigInteger)
+    minutes: int
+    spending_limit: str = Field(max_length=80)
+    """A decimal string in whole units of `symbol` (e.g. `0.25`): recorded and shown, not enforced on chain."""
+    symbol: str = Field(max_length=16)
+    started_at: datetime = Field(sa_column=utc_column())
+    ends_at: datetime = Field(sa_column=utc_column(index=True))
+    ended_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    end_reason: str | None = Field(default=None, max_length=16)
+    """`user` (ended on /launch) or `expired` (its time ran out)."""

@@ -78,6 +78,22 @@ class Code(StrEnum):
     SEND_FAILED = "send_failed"
     """The message could not be sent (provider down or refused); trying again may work."""
 
+    # Demo faucet
+    FAUCET_OFF = "faucet_off"
+    """No faucet here: production mode, or a chain that is not a test chain (send funds from another wallet)."""
+    FAUCET_USED = "faucet_used"
+    """This address already got test funds on this chain in this period; `retry_at` is when it may ask again."""
+    FAUCET_LIMIT = "faucet_limit"
+    """The account took its grants of this period (all its wallets together); `retry_at` is when more are allowed."""
+    FAUCET_SEND_FAILED = "faucet_send_failed"
+    """The chain did not take or mine the transfers; nothing was used up, trying again may work."""
+
+    # Play sessions
+    PLAY_RUNNING = "play_running"
+    """A play session of this account is running already (`detail`: its id); end it first."""
+    PLAY_NOT_FOUND = "play_not_found"
+    """No play session of this account has that id."""
+
 
 @dataclass(frozen=True)
 class Problem:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
@@ -292,6 +293,29 @@ class Settings(BaseSettings):
     """How long audit entries are kept."""
     outbox_retention: timedelta = timedelta(days=7)
     """How long the demo outbox keeps its messages (they hold codes meant for one person)."""
+
+    # --- demo faucet and play sessions ------------------------------------
+    faucet_native_amount: Decimal = Decimal("1")
+    """Native coin (ETH) the demo faucet sends per grant, in whole coins."""
+
+    faucet_token_amount: Decimal = Decimal("1000")
+    """Whole tokens of each configured test token the demo faucet sends per grant."""
+
+    faucet_period: timedelta = timedelta(days=1)
+    """The faucet serves an address once per chain per period: fixed periods from 00:00 UTC (a day by default)."""
+
+    faucet_grants_per_user: int = 4
+    """Grants one account may take per period, all its wallets and chains together (two wallets on both local
+    chains), so an account with many linked wallets cannot drain the faucet."""
+
+    faucet_send_timeout: timedelta = timedelta(seconds=30)
+    """How long the faucet waits for its transfers to be mined before it gives up and gives the grant back."""
+
+    play_lengths: tuple[int, ...] = (15, 30, 60)
+    """Lengths in minutes a play session may be started with (/launch offers these)."""
+
+    play_spending_limit_max: Decimal = Decimal("1000000")
+    """The largest spending limit (in whole native coins) a play session records; larger input is refused."""
 
     @field_validator("public_origins", mode="before")
     @classmethod

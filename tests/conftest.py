@@ -38,9 +38,9 @@ from tests.postgres_server import PostgresServer, PostgresUnavailable  # noqa: E
 TEST_BCRYPT_COST = 4  # the test profile: bcrypt's minimum, so hashing costs ~1 ms
 STRONG_PASSWORD = "violet kettle drums at noon"
 
-# The app-running fixtures (harness, browser) and the demo chains (demo_chains, demo_chain_settings),
-# registered once for every folder that uses them.
-pytest_plugins = ["tests.app_fixtures", "tests.demo_chain_fixtures"]
+# The app-running fixtures (harness, browser), the demo chains (demo_chains, demo_chain_settings) and the
+# faucet's (faucet_services, wallet_user), registered once for every folder that uses them.
+pytest_plugins = ["tests.app_fixtures", "tests.demo_chain_fixtures", "tests.funding_fixtures"]
 
 DATABASES = ("sqlite", "postgresql")
 """The backends every database-touching test runs on (the `db_backend` parameter)."""

@@ -7,6 +7,7 @@ never from copies of the policy in page code. Field problems are worded by
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timezone
 
 from fuzzydice.outcome import Code, Failure, Problem
@@ -42,6 +43,12 @@ _WORDS: dict[Code, str] = {
     Code.CHAIN_UNAVAILABLE: "The network could not be reached to check this wallet. Please try again.",
     Code.NO_WALLET: "No wallet was found in this browser.",
     Code.SEND_FAILED: "The message could not be sent. Please try again in a moment.",
+    Code.FAUCET_OFF: "There is no faucet here: send funds to your address from another wallet.",
+    Code.FAUCET_USED: "This wallet already received test funds on this network today.",
+    Code.FAUCET_LIMIT: "Your account received all the test funds it may take today.",
+    Code.FAUCET_SEND_FAILED: "The test funds could not be sent. Nothing was used up: please try again in a moment.",
+    Code.PLAY_RUNNING: "A play session is already running. End it before starting another one.",
+    Code.PLAY_NOT_FOUND: "That play session was not found.",
 }
 
 
@@ -69,6 +76,8 @@ def say(failure: Failure, settings: Settings | None = None, *, now: datetime | N
         return _locked(failure, settings, now)
     if code == Code.CHAIN_NOT_SUPPORTED and settings is not None:
         return _chain_not_supported(failure, settings)
+    if code in (Code.FAUCET_USED, Code.FAUCET_LIMIT) and failure.retry_at is not None:
+        return f"{base} {_available_again(failure.retry_at, now)}"
     if code in (Code.RATE_LIMITED, Code.BUSY) and failure.retry_at is not None and now is not None:
         wait = failure.retry_at - now
         lead = "Too many attempts." if code == Code.RATE_LIMITED else "The server is busy."
@@ -87,6 +96,19 @@ def _chain_not_supported(failure: Failure, settings: Settings) -> str:
     on = f"Your wallet is on {settings.network_name(int(failure.detail))}" if known else "Your wallet is on a network"
     choices = allowed[0] if len(allowed) == 1 else f"{', '.join(allowed[:-1])} or {allowed[-1]}"
     return f"{on}, which this site does not use. Switch to {choices} and try again."
+
+
+def _available_again(when: datetime, now: datetime | None) -> str:
+    """When the faucet serves again: on the clock, with the wait when `now` is known (hours past 90 minutes)."""
+    at = _clock_time(when)
+    if now is None or when <= now:
+        return f"It is available again after {at}."
+    wait = when - now
+    minutes = math.ceil(wait.total_seconds() / 60)
+    if minutes > 90:
+        hours = math.ceil(minutes / 60)
+        return f"It is available again in {hours} hours (at {at})."
+    return f"It is available again in {wait_in_words(wait)} (at {at})."
 
 
 def _locked(failure: Failure, settings: Settings | None, now: datetime | None) -> str:
@@ -117,6 +139,13 @@ _FIELD_WORDS: dict[str, str] = {
     "address_invalid": "The wallet gave an unusable address. An address is 0x followed by 40 hexadecimal digits.",
     "address_checksum": "The wallet gave an address with a wrong checksum (a typo in its upper/lower case letters).",
     "origin_unknown": "This page's address is unknown; reload it and try again.",
+    "chain_unknown": "Choose one of the networks offered.",
+    "length_not_offered": "Choose a length of {choices} minutes.",
+    "amount_required": "Enter a spending limit.",
+    "amount_invalid": "Enter a number, like 0.5.",
+    "amount_negative": "The spending limit cannot be negative.",
+    "too_many_decimals": "Use at most {max} decimal places.",
+    "amount_too_large": "Enter at most {max} {symbol}.",
 }
 
 

@@ -1,0 +1,1 @@
+"""Play sessions started on /launch: a chain, a length and a spending limit; one running per account."""
