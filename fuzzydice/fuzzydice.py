@@ -18,6 +18,7 @@ from fuzzydice.ui.components import favicon_links
 from fuzzydice.ui.guard import SessionGuard
 from fuzzydice.ui.page_spec import register_pages
 from fuzzydice.ui.pages import ALL_PAGES, SHARED_STATES
+from fuzzydice.ui.pages.not_found import add_not_found_page
 from fuzzydice.ui.session_state import SessionState
 
 install_redaction()
@@ -54,5 +55,6 @@ def _is_connected(client_token: str) -> bool:
 session_state.is_connected = _is_connected
 
 pages = register_pages(app, ALL_PAGES, get_settings())
+add_not_found_page(app)
 
 __all__ = ["app", "SessionState"]

@@ -24,6 +24,8 @@ VERIFY = "/login/verify"
 BACKUP_CODES = "/login/backup-codes"
 USER_HOME = "/user/home"
 SECURITY = "/user/security"
+USER_WALLET = "/user/wallet"
+LAUNCH = "/launch"
 DEMO_OUTBOX = "/demo/outbox"
 
 RouteClass = Literal["public", "pending", "full"]

@@ -98,8 +98,32 @@ def sign_in(page, base_url: str, account: Account, clock, **kwargs) -> None:
     expect(page).to_have_url(HOME)
 
 
+ACCOUNT_MENU = "Account menu"
+"""The name of the app shell's account button (signed-in pages)."""
+REACT_READY_JS = """(selector) => {
+  const element = document.querySelector(selector);
+  return !!element && Object.keys(element).some((key) => key.startsWith('__reactProps$'));
+}"""
+
+
+def open_account_menu(page):
+    """Open the app shell's account menu (once React handles its button: the menu opens on a pointer event)."""
+    page.wait_for_function(REACT_READY_JS, arg="#account-menu-trigger")
+    page.get_by_role("button", name=ACCOUNT_MENU, exact=True).click()
+    menu = page.get_by_role("menu")
+    expect(menu).to_be_visible()
+    return menu
+
+
 def sign_out(page) -> None:
-    page.get_by_role("button", name="Sign out").click()
+    """From the account menu of a signed-in page, or the "Sign out" button of a second-step page."""
+    account = page.get_by_role("button", name=ACCOUNT_MENU, exact=True)
+    own_button = page.get_by_role("button", name="Sign out", exact=True)
+    expect(account.or_(own_button)).to_be_visible()
+    if account.is_visible():
+        open_account_menu(page).get_by_role("menuitem", name="Sign out").click()
+    else:
+        own_button.click()
     expect(page).to_have_url(LOGIN)
 
 

@@ -45,8 +45,7 @@ def test_register_reload_new_tab_and_sign_out_everywhere(context, base_url, app_
     expect(tab_b).to_have_url(HOME)
     expect(tab_b.get_by_text("Grace Hopper")).to_be_visible()
 
-    tab_a.get_by_role("button", name="Sign out").click()
-    expect(tab_a).to_have_url(LOGIN)
+    sign_out(tab_a)
     # Tab B was left alone: it must leave home by itself.
     expect(tab_b).to_have_url(LOGIN, timeout=FOLLOW_MS)
     expect(tab_b.get_by_text("Grace Hopper")).to_have_count(0)

@@ -147,5 +147,5 @@ def test_a_password_thief_locks_only_the_sign_in_step_and_the_owner_is_told(page
     alert.get_by_role("button", name="Dismiss").click()
     expect(alert).to_have_count(0)
     page.reload()
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    expect(page.get_by_role("button", name="Account menu")).to_be_visible()
     expect(alert).to_have_count(0)

@@ -47,7 +47,7 @@ def test_a_same_site_page_cannot_sign_the_victim_out(page, base_url, backend_url
     assert navigation.value.status == 403
     page.goto(f"{base_url}/user/home")
     expect(page).to_have_url(HOME)
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    expect(page.get_by_role("button", name="Account menu")).to_be_visible()
 
 
 def test_a_same_site_page_cannot_sign_the_victim_in_to_the_attackers_account(

@@ -187,7 +187,9 @@ def test_the_declared_levels(declarations):
 
 def test_the_app_registers_every_declared_page_and_the_route_classes_come_from_them(declarations):
     assert declarations["registered_routes"] == declarations["declared_routes"]
-    assert len(declarations["app_routes"]) == len(declarations["declared_routes"])
+    # Every page but the 404 (pages/not_found.py: no state, shown for any unknown path) is declared.
+    assert "404" in declarations["app_routes"]
+    assert len(declarations["app_routes"]) == len(declarations["declared_routes"]) + 1
     assert {"index", "login", "user/home", "login/verify"} <= set(declarations["app_routes"])
     access = declarations["declared_access"]
     assert declarations["public"] == sorted(route for route, level in access.items() if level == "public")

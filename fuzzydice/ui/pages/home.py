@@ -10,7 +10,7 @@ from fuzzydice import audit
 from fuzzydice.mfa import flows as mfa_flows
 from fuzzydice.services import get_services
 from fuzzydice.ui import routes
-from fuzzydice.ui.components import page_card
+from fuzzydice.ui.app_shell import app_shell, shell_card
 from fuzzydice.ui.page_spec import Page
 from fuzzydice.ui.session_state import SessionState
 
@@ -52,38 +52,36 @@ def alert_text(alert: audit.Alert) -> str:
 
 def home_page() -> rx.Component:
     """The signed-in home page."""
-    return page_card(
-        rx.cond(
-            HomeState.alerts.length() > 0,
-            rx.callout.root(
-                rx.vstack(
-                    rx.foreach(HomeState.alerts, lambda text: rx.text(text, size="2")),
-                    rx.button("Dismiss", on_click=HomeState.dismiss_alerts, variant="soft", size="1"),
-                    spacing="2",
+    return app_shell(
+        shell_card(
+            rx.cond(
+                HomeState.alerts.length() > 0,
+                rx.callout.root(
+                    rx.vstack(
+                        rx.foreach(HomeState.alerts, lambda text: rx.text(text, size="2")),
+                        rx.button("Dismiss", on_click=HomeState.dismiss_alerts, variant="soft", size="1"),
+                        spacing="2",
+                    ),
+                    color_scheme="amber",
+                    role="alert",
+                    id="security-alerts",
+                    width="100%",
                 ),
-                color_scheme="amber",
-                role="alert",
-                id="security-alerts",
-                width="100%",
             ),
-        ),
-        rx.text(
-            "Signed in as ",
-            rx.text.strong(SessionState.user_name),
-            rx.cond(SessionState.user_email != "", rx.text.span(" (", SessionState.user_email, ")")),
-        ),
-        rx.text(
-            "Last sign-in: ",
-            rx.cond(SessionState.last_sign_in != "", SessionState.last_sign_in, "this is your first sign-in"),
-            id="last-sign-in",
-        ),
-        rx.text("Backup codes left: ", HomeState.backup_codes_left, id="backup-codes-left"),
-        rx.hstack(
-            rx.link(rx.button("Security", variant="soft", size="3"), href=routes.SECURITY),
-            rx.button("Sign out", on_click=SessionState.sign_out, variant="outline", size="3"),
-        ),
+            rx.text(
+                "Signed in as ",
+                rx.text.strong(SessionState.user_name),
+                rx.cond(SessionState.user_email != "", rx.text.span(" (", SessionState.user_email, ")")),
+            ),
+            rx.text(
+                "Last sign-in: ",
+                rx.cond(SessionState.last_sign_in != "", SessionState.last_sign_in, "this is your first sign-in"),
+                id="last-sign-in",
+            ),
+            rx.text("Backup codes left: ", HomeState.backup_codes_left, id="backup-codes-left"),
+        ),  # Security and Sign out are in the shell's header
         heading="Home",
-        width="32rem",
+        current=routes.USER_HOME,
     )
 
 

@@ -15,7 +15,8 @@ from fuzzydice.outcome import Code, fail
 from fuzzydice.ratelimit import wait_in_words
 from fuzzydice.services import get_services
 from fuzzydice.ui import routes, wallet_scripts
-from fuzzydice.ui.components import form_error, labelled_input, page_card, submit_button
+from fuzzydice.ui.app_shell import app_shell, shell_card
+from fuzzydice.ui.components import form_error, labelled_input, submit_button
 from fuzzydice.ui.event_payloads import REFUSED_MESSAGE, text_field
 from fuzzydice.ui.messages import explain, field_messages
 from fuzzydice.ui.page_spec import Page
@@ -371,16 +372,19 @@ def _changes_section() -> rx.Component:
 
 def security_page() -> rx.Component:
     """The security page."""
-    return page_card(
-        rx.cond(
-            SecurityState.notice != "",
-            rx.callout(SecurityState.notice, icon="info", color_scheme="green", role="status", width="100%"),
+    return app_shell(
+        shell_card(
+            rx.cond(
+                SecurityState.notice != "",
+                rx.callout(SecurityState.notice, icon="info", color_scheme="green", role="status", width="100%"),
+            ),
+            form_error(SecurityState.error),
+            rx.cond(SecurityState.fresh, _changes_section(), _confirm_section()),
+            rx.link("Back to home", href=routes.USER_HOME),
         ),
-        form_error(SecurityState.error),
-        rx.cond(SecurityState.fresh, _changes_section(), _confirm_section()),
-        rx.link("Back to home", href=routes.USER_HOME),
         heading="Security",
-        width="36rem",
+        current=routes.SECURITY,
+        width="40rem",
     )
 
 
