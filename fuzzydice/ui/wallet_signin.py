@@ -3,6 +3,10 @@
 Discovery, connect and signing run in the browser (scripts in `wallet_scripts`);
 the server builds and keeps the message, verifies the signature and hands over
 a first-factor session. Every step can fail with a clear message and a retry.
+
+One connection at a time per tab: the buttons are disabled while one runs, and the
+server ignores a second start (a double click) and any wallet answer that belongs to
+a step already passed, so a person is asked to sign once.
 """
 
 from __future__ import annotations
@@ -102,13 +106,17 @@ class WalletSignInState(rx.State):
 
     @rx.event
     def start(self):
-        """Look for wallets announced on the page (EIP-6963), or a legacy one."""
+        """Look for wallets announced on the page (EIP-6963), or a legacy one; ignored while a connection runs."""
+        if self.status:
+            return
         self.status, self.error, self.wallets = "discovering", "", []
         return rx.call_script(wallet_scripts.DISCOVER, callback=WalletSignInState.wallets_found)
 
     @rx.event
     def wallets_found(self, found: list):
         """No wallet: explain how to get one. One: use it. Several: let the person choose."""
+        if self.status != "discovering":
+            return
         wallets = [w for w in (_clean_wallet(raw) for raw in (found or [])[:MAX_WALLETS]) if w]
         self.wallets = wallets
         if not wallets:
@@ -118,23 +126,33 @@ class WalletSignInState(rx.State):
                 return
             return rx.redirect(routes.CONNECT)
         if len(wallets) == 1:
-            return self.choose(wallets[0]["id"])
+            return self._connect(wallets[0]["id"])
         self.status = "choose"
 
     @rx.event
     def choose(self, wallet_id: str):
-        """Ask the chosen wallet for its account and network."""
-        if wallet_id not in {w["id"] for w in self.wallets}:
+        """Ask the chosen wallet for its account and network (once: a second click is ignored)."""
+        if self.status != "choose" or wallet_id not in {w["id"] for w in self.wallets}:
             return
+        return self._connect(wallet_id)
+
+    def _connect(self, wallet_id: str):
         self._wallet_id, self.status, self.error = wallet_id, "connecting", ""
-        return rx.call_script(wallet_scripts.connect_script(wallet_id), callback=WalletSignInState.connected)
+        networks = get_services().settings.active_networks
+        return rx.call_script(wallet_scripts.connect_script(wallet_id, networks), callback=WalletSignInState.connected)
 
     def _fail(self, message: str) -> None:
         self.status, self.error, self._nonce = "", message, ""
 
     @rx.event
     async def connected(self, result: dict):
-        """The wallet named its account and chain: build the message and ask for a signature."""
+        """The wallet named its account and chain: build the message and ask for a signature.
+
+        Only while connecting (or at rest, where it is checked like any answer): one arriving
+        once signing has begun belongs to a second connection and is ignored.
+        """
+        if self.status not in ("", "connecting"):
+            return
         address, challenge, problem = await challenge_from_connect(
             result,
             origin=self.router.headers.origin,
@@ -152,6 +170,8 @@ class WalletSignInState(rx.State):
     @rx.event
     async def signed(self, result: dict):
         """Verify the signature on the server, then hand over a first-factor session."""
+        if self.status != "signing":  # a second answer, or one nobody asked for
+            return
         result = result if isinstance(result, dict) else {}
         if result.get("error") or not self._nonce:
             self._fail(wallet_scripts.wallet_error_message(str(result.get("error", "")), str(result.get("message", ""))))
@@ -177,7 +197,11 @@ class WalletSignInState(rx.State):
 
 
 def wallet_panel(button_label: str = "Sign in with a wallet") -> rx.Component:
-    """The wallet button, the list of wallets to choose from, progress and errors with a retry."""
+    """The wallet button, the list of wallets to choose from, progress and errors with a retry.
+
+    The button shows a spinner and is disabled while a connection runs (`start` ignores a
+    second click anyway); a chosen wallet's button goes with the list as soon as it is clicked.
+    """
     busy = WalletSignInState.status != ""
     return rx.vstack(
         rx.cond(
@@ -202,11 +226,11 @@ def wallet_panel(button_label: str = "Sign in with a wallet") -> rx.Component:
                 width="100%",
             ),
             rx.button(
+                rx.icon("wallet", size=18),
                 rx.cond(WalletSignInState.error != "", "Try again", button_label),
                 on_click=WalletSignInState.start,
                 loading=busy,
                 disabled=busy,
-                variant="outline",
                 size="3",
                 width="100%",
             ),

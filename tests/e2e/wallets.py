@@ -16,7 +16,11 @@ PROVIDER_JS = """
   const listeners = {};
   const provider = {
     request: async ({method, params}) => {
-      const answer = await window.fdTestWallet(method, params || []);
+      let answer = await window.fdTestWallet(method, params || []);
+      while (answer && answer.hold) {  // the person has not answered yet: wait for release_held()
+        await new Promise((resolve) => (window.__fdHeld = window.__fdHeld || []).push(resolve));
+        answer = await window.fdTestWallet(method, params || []);
+      }
       if (answer && answer.emit) (listeners[answer.emit[0]] || []).forEach((fn) => fn(answer.emit[1]));
       if (answer && answer.error) {
         const err = new Error(answer.error.message); err.code = answer.error.code; throw err;
@@ -46,18 +50,40 @@ class TestWallet:
         self.chain_id = chain_id
         self.decline = False
         self.switch_while_signing = False
+        self.refuse_switch = False
+        """Answer `wallet_switchEthereumChain` / `wallet_addEthereumChain` with 4001 (the person said no)."""
+        self.known_chains: set[int] = {1, chain_id}
+        """Chains the wallet can switch to; any other answers 4902 until `wallet_addEthereumChain` adds it."""
         self.signed: list[str] = []
+        self.sign_requests = 0
+        """How many `personal_sign` requests reached the wallet (declined ones too)."""
+        self.calls: list[tuple[str, list]] = []
+        """The network requests (`wallet_switchEthereumChain`, `wallet_addEthereumChain`) with their params."""
+        self.requests: list[str] = []
+        """Every method the page asked, in order (a held request once, when answered)."""
+        self.hold_connect = False
+        """Leave `eth_requestAccounts` unanswered (the wallet's window is open) until `release_held`."""
 
     @property
     def address(self) -> str:
         return self.account.address
 
     def answer(self, method: str, params: list) -> dict:
+        if method == "eth_requestAccounts" and self.hold_connect:
+            return {"hold": True}
+        self.requests.append(method)
         if method in ("eth_requestAccounts", "eth_accounts"):
             return {"result": [self.address]}
         if method == "eth_chainId":
             return {"result": hex(self.chain_id)}
+        if method == "wallet_switchEthereumChain":
+            self.calls.append((method, params))
+            return self._switch(int(params[0]["chainId"], 16))
+        if method == "wallet_addEthereumChain":
+            self.calls.append((method, params))
+            return self._add(params[0])
         if method == "personal_sign":
+            self.sign_requests += 1
             if self.decline:
                 return {"error": {"code": 4001, "message": "User rejected the request."}}
             message_hex, address = params
@@ -69,6 +95,29 @@ class TestWallet:
                 answer["emit"] = ["accountsChanged", [Account.create().address]]
             return answer
         return {"error": {"code": 4200, "message": f"{method} is not supported"}}
+
+    def _switch(self, chain_id: int) -> dict:
+        """EIP-3326: 4902 for a chain the wallet does not know; on success `chainChanged` with the new id."""
+        if self.refuse_switch:
+            return {"error": {"code": 4001, "message": "User rejected the request."}}
+        if chain_id not in self.known_chains:
+            return {"error": {"code": 4902, "message": f"Unrecognized chain ID {hex(chain_id)}."}}
+        self.chain_id = chain_id
+        return {"result": None, "emit": ["chainChanged", hex(chain_id)]}
+
+    def _add(self, chain: dict) -> dict:
+        """EIP-3085: refuse a request without what a wallet needs; otherwise learn the chain (no switch)."""
+        if self.refuse_switch:
+            return {"error": {"code": 4001, "message": "User rejected the request."}}
+        currency = chain.get("nativeCurrency") or {}
+        if not (chain.get("chainName") and chain.get("rpcUrls") and currency.get("symbol") and currency.get("decimals")):
+            return {"error": {"code": -32602, "message": "Invalid chain parameters."}}
+        self.known_chains.add(int(chain["chainId"], 16))
+        return {"result": None}
+
+    def release_held(self, page) -> None:
+        """Answer the requests left waiting by `hold_connect` (set it to False first)."""
+        page.evaluate("() => { const held = window.__fdHeld || []; window.__fdHeld = []; held.forEach((go) => go()); }")
 
     def install(self, page) -> None:
         page.expose_function("fdTestWallet", self.answer)

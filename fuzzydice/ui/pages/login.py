@@ -1,4 +1,4 @@
-"""`/login`: email + password with "remember me"."""
+"""`/login`: a wallet first, then email + password with "remember me"."""
 
 from __future__ import annotations
 
@@ -18,6 +18,9 @@ from fuzzydice.ui.page_spec import Page
 from fuzzydice.ui.session_state import SessionState
 from fuzzydice.ui.wallet_signin import WalletSignInState, wallet_panel
 
+
+GET_A_WALLET_URL = "https://ethereum.org/en/wallets/find-wallet/"
+"""Where a person without a wallet is sent: ethereum.org's neutral list of wallets."""
 
 EXPIRED_NOTICE = "Your sign-in expired before the second step was done. Please sign in again."
 
@@ -59,14 +62,27 @@ class LoginState(AuthFormMixin, rx.State):
 
 
 def login_page() -> rx.Component:
-    """The sign-in page."""
+    """The sign-in page: the wallet first (design 000), then email and password."""
     return page_card(
+        rx.cond(
+            LoginState.notice != "",
+            rx.callout(LoginState.notice, icon="info", color_scheme="blue", role="status", width="100%"),
+        ),
+        wallet_panel(),
+        rx.text(
+            "No wallet yet? ",
+            rx.link("Find one on ethereum.org", href=GET_A_WALLET_URL, is_external=True),
+            size="2",
+        ),
+        rx.hstack(
+            rx.separator(size="4"),
+            rx.text("or with email", size="2", color_scheme="gray", white_space="nowrap"),
+            rx.separator(size="4"),
+            align="center",
+            width="100%",
+        ),
         rx.form(
             rx.vstack(
-                rx.cond(
-                    LoginState.notice != "",
-                    rx.callout(LoginState.notice, icon="info", color_scheme="blue", role="status", width="100%"),
-                ),
                 form_error(LoginState.error),
                 labelled_input("Email", "email", type="email", auto_complete="username", required=True),
                 password_input(
@@ -87,8 +103,6 @@ def login_page() -> rx.Component:
             on_submit=LoginState.submit,
             width="100%",
         ),
-        rx.hstack(rx.separator(size="4"), rx.text("or", size="2", color_scheme="gray"), rx.separator(size="4"), align="center", width="100%"),
-        wallet_panel(),
         rx.text("New here? ", rx.link("Create an account", href=routes.REGISTER), size="2"),
         heading="Sign in",
     )

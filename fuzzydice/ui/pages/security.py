@@ -105,9 +105,11 @@ class SecurityState(rx.State):
     # --- wallet signatures (fresh confirmation and linking) ----------------------
     @rx.event
     def sign_with_wallet(self, purpose: str):
-        """Find the wallet and have it sign a `reauth` or `link` message."""
+        """Find the wallet and have it sign a `reauth` or `link` message (ignored while a request runs: one signature)."""
         if purpose not in ("reauth", "link"):
             self.error = REFUSED_MESSAGE
+            return
+        if self.busy:
             return
         self._wallet_purpose, self.error, self.busy = purpose, "", True
         return rx.call_script(wallet_scripts.DISCOVER, callback=SecurityState.wallet_found)
@@ -120,7 +122,10 @@ class SecurityState(rx.State):
             self.busy, self.error = False, "No wallet found in this browser."
             return
         self._wallet_id = str(first["id"])[:200]
-        return rx.call_script(wallet_scripts.connect_script(self._wallet_id), callback=SecurityState.wallet_connected)
+        networks = get_services().settings.active_networks  # a wallet on another network is asked to switch
+        return rx.call_script(
+            wallet_scripts.connect_script(self._wallet_id, networks), callback=SecurityState.wallet_connected
+        )
 
     @rx.event
     async def wallet_connected(self, result: dict):
@@ -262,7 +267,10 @@ def _confirm_section() -> rx.Component:
         rx.text("Changes here need a fresh confirmation that it's you.", size="2"),
         rx.cond(
             (SecurityState.wallets.length() > 0) & ~SecurityState.wallet_signed,
-            rx.button("Sign with your wallet", on_click=SecurityState.sign_with_wallet("reauth"), variant="outline"),
+            rx.button(
+                "Sign with your wallet", on_click=SecurityState.sign_with_wallet("reauth"), variant="outline",
+                loading=SecurityState.busy, disabled=SecurityState.busy,
+            ),
         ),
         rx.form(
             rx.vstack(
@@ -342,6 +350,8 @@ def _changes_section() -> rx.Component:
             rx.cond(SecurityState.wallets.length() > 0, "Link another wallet", "Link a wallet"),
             on_click=SecurityState.sign_with_wallet("link"),
             variant="outline",
+            loading=SecurityState.busy,
+            disabled=SecurityState.busy,
         ),
         rx.cond(
             SecurityState.has_password,
