@@ -11,6 +11,7 @@ from fuzzydice.mfa import flows as mfa_flows
 from fuzzydice.services import get_services
 from fuzzydice.ui import routes
 from fuzzydice.ui.app_shell import app_shell, shell_card
+from fuzzydice.ui.balances import BalancesState, balances_card
 from fuzzydice.ui.page_spec import Page
 from fuzzydice.ui.session_state import SessionState
 
@@ -80,6 +81,7 @@ def home_page() -> rx.Component:
             ),
             rx.text("Backup codes left: ", HomeState.backup_codes_left, id="backup-codes-left"),
         ),  # Security and Sign out are in the shell's header
+        balances_card(),
         heading="Home",
         current=routes.USER_HOME,
     )
@@ -90,6 +92,6 @@ PAGE = Page(
     title="Home · Fuzzy Dice",
     access="full",
     component=home_page,
-    on_load=(HomeState.on_load,),
+    on_load=(HomeState.on_load, BalancesState.refresh),
     states=(HomeState,),
 )
