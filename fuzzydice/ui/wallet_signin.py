@@ -229,6 +229,7 @@ def wallet_panel(button_label: str = "Sign in with a wallet") -> rx.Component:
                 rx.icon("wallet", size=18),
                 rx.cond(WalletSignInState.error != "", "Try again", button_label),
                 on_click=WalletSignInState.start,
+                id="wallet-start",
                 loading=busy,
                 disabled=busy,
                 size="3",

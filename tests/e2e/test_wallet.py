@@ -15,7 +15,7 @@ from fuzzydice.chain.wallet_params import add_chain_params
 from fuzzydice.settings import get_settings
 from fuzzydice.ui.wallet_scripts import add_network_script, wallet_error_message
 from tests.e2e.journeys import HOME, SCAN, VERIFY, code_now, enrol, enter_code, sign_out, Account as Person
-from tests.e2e.wallets import wallet_sign_in
+from tests.e2e.wallets import wallet_button, wallet_sign_in
 
 def test_wallet_sign_in_enrols_then_signs_in_again(page, base_url, app_clock, wallet):
     wallet_sign_in(page, base_url)
@@ -105,8 +105,7 @@ def test_a_refused_switch_names_the_networks_in_words_with_a_retry(page, base_ur
 
 
 def test_a_double_click_on_the_wallet_button_signs_once(page, base_url, wallet):
-    page.goto(f"{base_url}/login")
-    page.get_by_role("button", name="Sign in with a wallet").dblclick()
+    wallet_button(page, base_url).dblclick()
     expect(page).to_have_url(SCAN)
     assert wallet.sign_requests == 1
     assert wallet.requests.count("eth_requestAccounts") == 1
@@ -114,8 +113,7 @@ def test_a_double_click_on_the_wallet_button_signs_once(page, base_url, wallet):
 
 def test_the_wallet_button_is_disabled_while_the_wallet_is_open(page, base_url, wallet):
     wallet.hold_connect = True
-    page.goto(f"{base_url}/login")
-    button = page.get_by_role("button", name="Sign in with a wallet")
+    button = wallet_button(page, base_url)
     button.click()
     expect(page.locator("#wallet-status")).to_have_text("Confirm the connection in your wallet…")
     expect(button).to_be_disabled()
@@ -157,8 +155,7 @@ def test_switching_accounts_while_signing_shows_a_retry(page, base_url, wallet):
 
 def test_the_add_network_script_adds_the_local_l2_and_switches_to_it(page, base_url, wallet):
     """The script the wallet page's "Add this network to your wallet" button runs, in a real page."""
-    page.goto(f"{base_url}/login")
-    expect(page.get_by_role("button", name="Sign in with a wallet")).to_be_visible()
+    wallet_button(page, base_url)
     l2 = get_settings().network(31338)
     assert page.evaluate(add_network_script(l2)) == {"chainId": "0x7a6a"}
     assert [method for method, _ in wallet.calls] == ["wallet_addEthereumChain", "wallet_switchEthereumChain"]

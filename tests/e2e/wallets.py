@@ -8,7 +8,7 @@ from eth_account.messages import encode_defunct
 from playwright.sync_api import expect
 
 from tests.e2e import journeys
-from tests.e2e.journeys import HOME, STEP_SECONDS, VERIFY, code_now, confirm_with_code, enter_code
+from tests.e2e.journeys import HOME, REACT_READY_JS, STEP_SECONDS, VERIFY, code_now, confirm_with_code, enter_code
 
 ICON = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' width='8' height='8'/%3E"
 PROVIDER_JS = """
@@ -131,9 +131,15 @@ def wallet(page) -> TestWallet:
     return test_wallet
 
 
-def wallet_sign_in(page, base_url: str) -> None:
+def wallet_button(page, base_url: str):
+    """/login's wallet button, once React handles it (a click on the prerendered page would be lost)."""
     page.goto(f"{base_url}/login")
-    page.get_by_role("button", name="Sign in with a wallet").click()
+    page.wait_for_function(REACT_READY_JS, arg="#wallet-start")
+    return page.get_by_role("button", name="Sign in with a wallet")
+
+
+def wallet_sign_in(page, base_url: str) -> None:
+    wallet_button(page, base_url).click()
 
 
 def link_wallet(page, base_url: str, account: journeys.Account, clock) -> None:

@@ -11,8 +11,8 @@ from __future__ import annotations
 from playwright.sync_api import expect
 
 from tests.e2e.forge import HOOK_SOCKET, LOGIN_STATE, SECURITY_STATE, WALLET_STATE, forge
-from tests.e2e.journeys import SCAN, register_and_enrol
-from tests.e2e.wallets import confirm_with_code
+from tests.e2e.journeys import SCAN, confirm_with_code, register_and_enrol
+from tests.e2e.wallets import wallet_button
 from tests.security.tab_state import ReceivedFrames
 
 DISCOVERY = "eip6963:requestProvider"  # in the discovery script the server sends to start a connection
@@ -35,8 +35,7 @@ def test_a_second_start_while_the_wallet_is_open_is_ignored(page, base_url, wall
     page.add_init_script(HOOK_SOCKET)
     frames = ReceivedFrames(page)
     wallet.hold_connect = True
-    page.goto(f"{base_url}/login")
-    page.get_by_role("button", name="Sign in with a wallet").click()
+    wallet_button(page, base_url).click()
     status = page.locator("#wallet-status")
     expect(status).to_have_text(CONNECTING)
 
