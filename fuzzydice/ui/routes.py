@@ -25,6 +25,7 @@ BACKUP_CODES = "/login/backup-codes"
 USER_HOME = "/user/home"
 SECURITY = "/user/security"
 USER_WALLET = "/user/wallet"
+FUND = "/user/fund"
 LAUNCH = "/launch"
 DEMO_OUTBOX = "/demo/outbox"
 

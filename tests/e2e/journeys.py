@@ -14,7 +14,8 @@ HOME = re.compile(r"/user/home/?$")
 LOGIN = re.compile(r"/login/?(\?.*)?$")
 SCAN = re.compile(r"/login/scan/?(\?.*)?$")
 VERIFY = re.compile(r"/login/verify/?(\?.*)?$")
-BACKUP_CODES = re.compile(r"/login/backup-codes/?$")
+BACKUP_CODES = re.compile(r"/login/backup-codes/?(\?.*)?$")
+FUND = re.compile(r"/user/fund/?$")
 STEP_SECONDS = 30
 
 
@@ -52,7 +53,14 @@ def read_manual_key(page) -> str:
 
 
 def enrol(page, account: Account, clock) -> Account:
-    """From the enrolment page to home: scan (read the key), verify, save backup codes, continue."""
+    """From the enrolment page to home: scan (read the key), verify, save backup codes, continue, skip funding."""
+    enrol_to_fund(page, account, clock)
+    skip_funding(page)
+    return account
+
+
+def enrol_to_fund(page, account: Account, clock) -> Account:
+    """From the enrolment page to the fund step: scan (read the key), verify, save backup codes, continue."""
     expect(page).to_have_url(SCAN)
     account.secret = read_manual_key(page)
     page.get_by_role("button", name="Continue").click()
@@ -66,8 +74,15 @@ def enrol(page, account: Account, clock) -> Account:
     expect(codes).to_have_count(10)
     account.backup_codes = [text.strip() for text in codes.all_inner_texts()]
     page.get_by_role("button", name="Continue").click()
-    expect(page).to_have_url(HOME)
+    expect(page).to_have_url(FUND)
     return account
+
+
+def skip_funding(page) -> None:
+    """The fund step after a first enrolment: "Skip for now" goes home."""
+    expect(page).to_have_url(FUND)
+    page.get_by_role("link", name="Skip for now").click()
+    expect(page).to_have_url(HOME)
 
 
 def register_and_enrol(page, base_url: str, clock, **kwargs) -> Account:

@@ -1,4 +1,5 @@
-"""`/login/backup-codes`: the fresh backup codes, shown until the user says they saved them."""
+"""`/login/backup-codes`: the fresh backup codes, shown until the user says they saved them; then the page
+`next` names (the fund step after a first enrolment), else home."""
 
 from __future__ import annotations
 
@@ -55,7 +56,8 @@ class BackupCodesState(rx.State):
                 mfa_flows.acknowledge_backup_codes, get_services(), user_id=user_id, session_id=session_id
             )
         self.codes = []
-        return rx.redirect(routes.USER_HOME, replace=True)
+        # A first enrolment goes on to the fund step (`?next=` from the verify page); new codes, home.
+        return rx.redirect(routes.final_destination(self.router.url.query_parameters.get("next")), replace=True)
 
 
 def backup_codes_page() -> rx.Component:

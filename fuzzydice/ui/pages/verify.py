@@ -67,7 +67,7 @@ class VerifyState(rx.State):
             result = await asyncio.to_thread(
                 mfa_flows.activate_totp, services, user_id=user_id, session_id=session_id, code=code
             )
-            next_path = routes.BACKUP_CODES
+            next_path = routes.with_next(routes.BACKUP_CODES, routes.FUND)  # a first enrolment: then fund the wallet
         else:
             result = await asyncio.to_thread(
                 mfa_flows.verify_second_step, services, user_id=user_id, session_id=session_id, code=code, method=method
