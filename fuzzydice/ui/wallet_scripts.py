@@ -193,5 +193,5 @@ def wallet_error_message(code: str, detail: str = "") -> str:
     """Plain words for an EIP-1193 error code (or our own codes)."""
     if code in _MESSAGES:
         return _MESSAGES[code]
-    detail = (detail or "").strip()[:200]
+    detail = (detail or "").strip()[:200].rstrip(".")
     return f"Your wallet reported an error{': ' + detail if detail else ''}. Please try again."

@@ -17,13 +17,13 @@ from playwright.sync_api import expect
 
 from fuzzydice.ui import routes
 from tests.attacker_site import AttackerSite
+from fuzzydice.ui.pages import ALL_PAGES
 from tests.security.tab_state import CSP_LISTENER, wait_hydrated
 from tests.e2e.journeys import (
     BACKUP_CODES, HOME, LOGIN, SCAN, VERIFY, code_now, enter_code, register_and_enrol, sign_in_password, sign_out,
 )
 
-PAGES = sorted({routes.LANDING, routes.LOGIN, routes.REGISTER, routes.CONNECT, routes.SCAN, routes.VERIFY,
-                routes.BACKUP_CODES, routes.USER_HOME, routes.SECURITY})
+PAGES = sorted(page.route for page in ALL_PAGES)  # every declared page (the app under test runs in demo mode)
 FORGED_HOST = "evil.example"
 CSP_PROBE = "http://evil.example/csp-probe.png"
 
