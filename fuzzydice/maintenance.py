@@ -1,5 +1,5 @@
 """Periodic removal of expired rows (sessions, tickets, challenges, stale counters, old audit entries);
-play sessions past their time are ended (kept as history)."""
+play sessions past their time are ended (kept as history); faucet reservations a crash left unsent are released."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from fuzzydice.notify.outbox import delete_old_messages
 from fuzzydice.auth.sessions import delete_expired_sessions
 from fuzzydice.auth.throttle import delete_stale_throttles
 from fuzzydice.auth.tickets import delete_expired_tickets
+from fuzzydice.funding.faucet import release_abandoned
 from fuzzydice.play.sessions import end_expired_plays
 from fuzzydice.ratelimit import delete_old_windows
 from fuzzydice.services import Services
@@ -35,6 +36,7 @@ def delete_expired_rows(services: Services) -> dict[str, int]:
             "audit_events": delete_expired_events(session, now - services.settings.audit_retention),
             "outbox_messages": delete_old_messages(session, now - services.settings.outbox_retention),
             "play_sessions": end_expired_plays(session, now),
+            "faucet_grants": release_abandoned(session, now, services.settings),
         }
 
 

@@ -6,7 +6,9 @@ from 00:00 UTC): the row of `faucet_grants` for (chain, address, period) is inse
 account's grants of the period are numbered (`user_slot` below `faucet_grants_per_user`),
 so many wallets of one account cannot drain the faucet either. Both limits are unique
 constraints, the same on SQLite and PostgreSQL. When the chain does not take the
-transfers, the row is deleted again: nothing is used up.
+transfers, the row is deleted again: nothing is used up. A process that died while
+sending never deletes its row: the cleanup (`release_abandoned`) deletes a reservation
+left unsent for longer than any send can take (`reservation_lifetime`).
 
 Synchronous (database and RPC): the UI calls `request_funds` through `asyncio.to_thread`.
 Results are `fuzzydice.outcome` values; the UI words them.
@@ -17,7 +19,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 
 import sqlalchemy as sa
@@ -26,7 +28,7 @@ from sqlmodel import Session
 
 from fuzzydice import audit
 from fuzzydice.auth import identity_rows
-from fuzzydice.chain.faucet_sender import AnvilFaucetSender, FaucetSender, FaucetSendError, Payment
+from fuzzydice.chain.faucet_sender import SEND_TRIES, AnvilFaucetSender, FaucetSender, FaucetSendError, Payment
 from fuzzydice.chain.networks import Network
 from fuzzydice.models import FaucetGrant as FaucetGrantRow
 from fuzzydice.outcome import Code, Failure, Ok, Outcome, Problem, fail, invalid_fields
@@ -152,6 +154,38 @@ def next_available(services: Services, user_id: int, address: str, chain_id: int
             _grants_of(session, user_id, start) >= settings.faucet_grants_per_user
         )
     return start + settings.faucet_period if used else None
+
+
+def reservation_lifetime(settings: Settings) -> timedelta:
+    """How long a reservation may stay unsent before it counts as abandoned (its process died mid-send).
+
+    Twice the longest a send can take: the send lock and the receipts each wait at most
+    `faucet_send_timeout`; the chain id, the impersonation and each try of each transfer
+    (`SEND_TRIES`) at most `chain_rpc_timeout`.
+    """
+    payments = 1 + max((len(network.tokens) for network in faucet_networks(settings)), default=0)
+    longest = 2 * settings.faucet_send_timeout + (2 + SEND_TRIES * payments) * settings.chain_rpc_timeout
+    return 2 * longest
+
+
+def release_abandoned(session: Session, now: datetime, settings: Settings) -> int:
+    """Delete the reservations left unsent past `reservation_lifetime` (a crash mid-send); how many (committed).
+
+    The cleanup's part: the address (and the account's slot) may ask again the same day. Each
+    release is in the account's audit trail, as a failed request.
+    """
+    abandoned = session.execute(
+        sa.delete(_grants)
+        .where(_grants.c.sent_at.is_(None), _grants.c.requested_at < now - reservation_lifetime(settings))
+        .returning(_grants.c.user_id, _grants.c.chain_id, _grants.c.address)
+    ).all()
+    for row in abandoned:
+        audit.record(
+            session, audit.Action.FUNDS_REQUESTED, now=now, user_id=row.user_id, result=audit.Result.FAILED,
+            details={"chain_id": row.chain_id, "address": row.address, "abandoned": True},
+        )
+    session.commit()
+    return len(abandoned)
 
 
 # --- steps ----------------------------------------------------------------------------------

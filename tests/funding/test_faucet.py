@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -11,7 +12,9 @@ from web3 import HTTPProvider, Web3
 from fuzzydice import audit
 from fuzzydice.chain.devchain import start_anvil
 from fuzzydice.chain.networks import DEMO_L1_CHAIN_ID, DEMO_L2_CHAIN_ID
-from fuzzydice.funding.faucet import faucet_networks, next_available, request_funds
+from fuzzydice.chain.faucet_sender import FaucetSendError
+from fuzzydice.funding.faucet import faucet_networks, next_available, request_funds, reservation_lifetime
+from fuzzydice.maintenance import delete_expired_rows
 from fuzzydice.models import FaucetGrant as GrantRow
 from fuzzydice.outcome import Code
 from fuzzydice.ui.messages import field_messages, say
@@ -190,3 +193,50 @@ def test_the_default_policy(faucet_services):
     settings = faucet_services.settings
     assert settings.faucet_period == timedelta(days=1)
     assert (settings.faucet_native_amount, settings.faucet_token_amount) == (Decimal(1), Decimal(1000))
+
+
+def test_a_reservation_a_crash_left_unsent_is_released_by_the_cleanup(faucet_services, clock, wallet_user, demo_chain_settings):
+    """A process that died mid-send never gives its reservation back: the cleanup does, once no send can still run."""
+    user = wallet_user()
+    sending, crashed = threading.Event(), threading.Event()
+
+    class DiesMidSend:
+        def send(self, network, to, payments, *, timeout):
+            sending.set()
+            crashed.wait(10)  # the process is gone: this send never returns
+            raise FaucetSendError("never reached in a real crash")
+
+    stuck = threading.Thread(
+        target=request_funds, args=(faucet_services, user.user_id, user.address, DEMO_L1_CHAIN_ID),
+        kwargs={"sender": DiesMidSend()}, daemon=True,
+    )
+    stuck.start()
+    try:
+        assert sending.wait(10)
+        [row] = grant_rows(faucet_services)
+        assert row.sent_at is None
+        assert request_funds(faucet_services, user.user_id, user.address, DEMO_L1_CHAIN_ID).code == Code.FAUCET_USED
+
+        clock.advance(reservation_lifetime(faucet_services.settings))  # a send may still be under way
+        assert delete_expired_rows(faucet_services)["faucet_grants"] == 0
+        assert len(grant_rows(faucet_services)) == 1
+
+        clock.advance(timedelta(seconds=1))
+        assert delete_expired_rows(faucet_services)["faucet_grants"] == 1
+        assert grant_rows(faucet_services) == []
+        assert ("failed", {"chain_id": DEMO_L1_CHAIN_ID, "address": user.address, "abandoned": True}) in (
+            faucet_entries(faucet_services, user.user_id)
+        )
+        assert next_available(faucet_services, user.user_id, user.address, DEMO_L1_CHAIN_ID) is None
+        assert request_funds(faucet_services, user.user_id, user.address, DEMO_L1_CHAIN_ID).ok
+    finally:
+        crashed.set()
+        stuck.join(10)
+
+
+def test_the_cleanup_keeps_completed_grants(faucet_services, clock, wallet_user, demo_chain_settings):
+    user = wallet_user()
+    assert request_funds(faucet_services, user.user_id, user.address, DEMO_L1_CHAIN_ID).ok
+    clock.advance(reservation_lifetime(faucet_services.settings) * 2)
+    assert delete_expired_rows(faucet_services)["faucet_grants"] == 0
+    assert request_funds(faucet_services, user.user_id, user.address, DEMO_L1_CHAIN_ID).code == Code.FAUCET_USED
