@@ -11,11 +11,13 @@ The pattern, for a state with a loading flag and a run token::
         if run is None:
             return
         try:
-            rows = await slow_read(run.user_id)     # outside the lock
-        finally:
-            async with self:
-                if await still_current(self, run, "_run"):
-                    self.rows, self.loading = rows, False
+            rows = await slow_read(run.user_id)     # outside the lock; failures become words
+        except asyncio.CancelledError:              # the tab navigated away or disconnected
+            await drop_read(self, run, "loading", "_run")
+            raise
+        async with self:
+            if await still_current(self, run, "_run"):
+                self.rows, self.loading = rows, False
 
 `still_current` is false when the tab's session changed meanwhile (signed out, another
 user: the guard wiped the tab, see `fuzzydice.ui.guard.wipe_tab`) or a newer read of the
@@ -56,6 +58,17 @@ async def begin_read(state, loading: str, run_attr: str, started_attr: str, *, s
     setattr(state, started_attr, time.time())
     setattr(state, loading, True)
     return run
+
+
+async def drop_read(state, run: Run, loading: str, run_attr: str) -> None:
+    """Outside the lock, when the read was cancelled: bring its loading flag down if it is still this read's.
+
+    Reflex cancels the unfinished tasks a page load started when the tab navigates away or disconnects;
+    without this the flag would stay up and hold off the next page load's read until it is stale.
+    """
+    async with state:
+        if await still_current(state, run, run_attr):
+            setattr(state, loading, False)
 
 
 async def still_current(state, run: Run, run_attr: str) -> bool:

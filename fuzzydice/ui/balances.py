@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 import reflex as rx
 
@@ -21,7 +22,7 @@ from fuzzydice.chain.balances import read_balances_async
 from fuzzydice.services import Services, get_services
 from fuzzydice.ui import routes
 from fuzzydice.ui.app_shell import shell_card
-from fuzzydice.ui.background_reads import begin_read, still_current
+from fuzzydice.ui.background_reads import begin_read, drop_read, still_current
 from fuzzydice.ui.dashboard_rows import AmountLine, ChainBalanceRow, WalletBalanceRow, balance_rows, last_updated
 from fuzzydice.ui.page_spec import StateAccess
 
@@ -48,6 +49,32 @@ def stale_after(services: Services) -> float:
     return 4 * services.settings.chain_rpc_timeout.total_seconds() + 10
 
 
+MAX_ROUNDS = 3
+"""Reads one refresh task makes at most (asked again meanwhile: once more)."""
+
+
+class _Read:
+    """One read of the user's balances, as rows (a failure of the whole read becomes `error`)."""
+
+    def __init__(self) -> None:
+        self.rows: list[ChainBalanceRow] = []
+        self.updated = self.error = ""
+        self.wallet_count = self.network_count = 0
+
+    async def run(self, services: Services, user_id: int) -> None:
+        networks = services.settings.active_networks
+        self.network_count = len(networks)
+        try:
+            wallets = await asyncio.to_thread(wallets_of, services, user_id)
+            self.wallet_count = len(wallets)
+            if wallets and networks:
+                chains = await read_balances_async(services.chain, networks, wallets, services.clock)
+                self.rows, self.updated = balance_rows(chains), last_updated([chain.read_at for chain in chains])
+        except Exception:  # a bug or the database: words for the page, the details for the log
+            logger.exception("reading balances failed")
+            self.error = READ_FAILED
+
+
 class BalancesState(rx.State):
     """The signed-in user's balances, per chain, ready to render."""
 
@@ -66,32 +93,42 @@ class BalancesState(rx.State):
     """Leave out the currencies a wallet holds none of."""
     _run: str = ""
     _started: float = 0.0
+    _again: bool = False
+    """Asked again while a read ran: read once more when it is done."""
 
     @rx.event(background=True)
     async def refresh(self):
-        """Read every wallet's balances on every chain in force (outside the state lock)."""
+        """Read every wallet's balances on every chain in force (outside the state lock).
+
+        Asked while a read runs (e.g. right after a faucet grant), the running read reads once more when it
+        is done, so the card always ends on a read that began after the last ask (at most `MAX_ROUNDS`).
+        """
         services = get_services()
         async with self:
             run = await begin_read(self, "loading", "_run", "_started", stale_after=stale_after(services))
-        if run is None:
-            return
-        rows: list[ChainBalanceRow] = []
-        updated, error, wallets = "", "", []
-        networks = services.settings.active_networks
-        try:
-            wallets = await asyncio.to_thread(wallets_of, services, run.user_id)
-            if wallets and networks:
-                chains = await read_balances_async(services.chain, networks, wallets, services.clock)
-                rows, updated = balance_rows(chains), last_updated([chain.read_at for chain in chains])
-        except Exception:  # a bug or the database: words for the page, the details for the log
-            logger.exception("reading balances failed")
-            error = READ_FAILED
-        finally:
+            if run is None:
+                self._again = self.loading
+                return
+            self._again = False
+        for round_ in range(MAX_ROUNDS):
+            read = _Read()
+            try:
+                await read.run(services, run.user_id)  # failures become words; only cancellation gets out
+            except asyncio.CancelledError:  # the tab navigated away or disconnected
+                await drop_read(self, run, "loading", "_run")
+                raise
             async with self:
-                if await still_current(self, run, "_run"):
-                    self.chains, self.last_updated, self.error = rows, updated, error
-                    self.wallet_count, self.network_count = len(wallets), len(networks)
-                    self.loading, self.loaded = False, True
+                if not await still_current(self, run, "_run"):
+                    return  # another session's tab now, or a newer read took over
+                self.chains, self.last_updated, self.error = read.rows, read.updated, read.error
+                self.wallet_count, self.network_count = read.wallet_count, read.network_count
+                self.loaded = True
+                again = self._again and round_ + 1 < MAX_ROUNDS
+                self.loading, self._again = again, False
+                if again:
+                    self._started = time.time()
+            if not again:
+                return
 
     @rx.event
     def set_hide_zero(self, hide: bool):
@@ -149,7 +186,7 @@ def _chain_section(chain: ChainBalanceRow) -> rx.Component:
             rx.heading(chain.network, size="3", as_="h3", style={"overflowWrap": "anywhere"}),
             rx.badge(chain.layer, variant="soft", color_scheme=rx.cond(chain.layer == "L1", "blue", "violet")),
             align="center",
-            gap="2",
+            spacing="2",
             wrap="wrap",
         ),
         rx.cond(
@@ -226,11 +263,11 @@ def balances_card(heading: str = "Balances") -> rx.Component:
                 id="balances-refresh",
             ),
             align="center",
-            gap="3",
+            spacing="3",
             margin_left="auto",
         ),
         align="center",
-        gap="2",
+        spacing="2",
         wrap="wrap",
         width="100%",
     )

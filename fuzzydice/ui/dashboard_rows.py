@@ -254,7 +254,7 @@ class PlayRow:
 
     id: int
     network: str
-    length: str
+    duration: str
     """"15 minutes"."""
     limit: str
     """"Spending limit 0.5 ETH"."""
@@ -282,7 +282,7 @@ def play_row(play: PlaySession, now: datetime, network_name: Callable[[int], str
     return PlayRow(
         id=play.id,
         network=network_name(play.chain_id),
-        length=f"{play.minutes} minutes",
+        duration=f"{play.minutes} minutes",
         limit=f"Spending limit {play.spending_limit.normalize():f} {play.symbol}",
         started=f"Started {utc_date_time(play.started_at)}",
         status=status,

@@ -22,6 +22,9 @@ from fuzzydice.ui.guard import wipe_tab
 from fuzzydice.ui.pages.security import SecurityState
 from fuzzydice.ui.session_state import SessionState
 from fuzzydice.ui.wallet_signin import WalletSignInState
+from fuzzydice.ui.balances import BalancesState
+from fuzzydice.ui.dashboard_rows import ChainBalanceRow
+from fuzzydice.ui.pages.home import HomeState
 
 def tree(cls):
     for sub in cls.get_substates():
@@ -37,6 +40,11 @@ async def main():
     session.user_email, session._user_id, session._watching, session._data_owner = "a@example.com", 7, True, "owner"
     wallet = await root.get_state(WalletSignInState)
     wallet.status, wallet._address = "signing", "0xabc"
+    balances = await root.get_state(BalancesState)
+    balances.chains = [ChainBalanceRow(1, "Ethereum", "L1", "", [])]
+    balances.loading, balances.wallet_count, balances._run = True, 1, "run"
+    home = await root.get_state(HomeState)
+    home.factors, home._activity_run = ["Backup codes (3 left)"], "run"
     await wipe_tab(root)
     print(json.dumps({
         "wiped": sorted(c.__name__ for c in app_state_classes(rx.State)),
@@ -45,6 +53,8 @@ async def main():
         "security": [security.fresh, security.email, security.reenrol_key, security._nonce],
         "session": [session.user_email, session._user_id, session._watching, session._data_owner],
         "wallet": [wallet.status, wallet._address],
+        "balances": [len(balances.chains), balances.loading, balances.wallet_count, balances._run],
+        "home": [home.factors, home._activity_run],
         "router": root.router_data,
     }))
 
@@ -68,10 +78,13 @@ def test_the_wipe_resets_every_state_of_the_app_and_nothing_of_reflex(tmp_path):
     seen = json.loads(result.stdout.strip().splitlines()[-1])
     # Deny by default: every state class of the package, public pages included.
     assert seen["wiped"] == seen["app_states"]
-    assert {"LoginState", "RegisterState", "WalletSignInState", "SessionState", "SecurityState"} <= set(seen["wiped"])
+    assert {"LoginState", "RegisterState", "WalletSignInState", "SessionState", "SecurityState", "BalancesState"} <= set(
+        seen["wiped"]
+    )
     assert seen["other_states"] and all(module.startswith("reflex") for module in seen["other_states"])
     assert seen["security"] == [False, "", "", ""]
     assert seen["wallet"] == ["", ""]
+    assert seen["balances"] == [0, False, 0, ""] and seen["home"] == [[], ""]  # the chain reads' per-user rows
     # The session watcher keeps its flag; whose data the tab holds is the guard's to set next.
     assert seen["session"] == ["", None, True, "owner"]
     assert seen["router"] == {"pathname": "/login"}
