@@ -20,6 +20,24 @@ def to_decimal(raw: int, decimals: int) -> Decimal:
     return Decimal(f"{int(raw)}E-{decimals}")
 
 
+def to_base_units(amount: Decimal, decimals: int) -> int:
+    """Whole tokens as base units, exact (digits below the smallest unit are cut): (Decimal("1.5"), 6) → 1500000.
+
+    Integer arithmetic on the digits: Decimal multiplication would round at the context's 28 digits.
+
+    Raises:
+        ValueError: `amount` is negative or not finite, or `decimals` is negative.
+    """
+    if decimals < 0:
+        raise ValueError("decimals must not be negative")
+    if not amount.is_finite() or amount < 0:
+        raise ValueError("amounts are finite and never negative")
+    _, digits, exponent = amount.as_tuple()
+    coefficient = int("".join(map(str, digits)) or "0")
+    shift = int(exponent) + decimals
+    return coefficient * 10**shift if shift >= 0 else coefficient // 10**-shift
+
+
 def format_amount(raw: int, decimals: int, symbol: str = "", places: int = DISPLAY_PLACES) -> str:
     """`raw` base units as text: thousands separated, cut (never rounded up) to `places`, trailing zeros trimmed.
 

@@ -20,7 +20,7 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -28,6 +28,7 @@ from sqlmodel import Session
 
 from fuzzydice import audit
 from fuzzydice.auth import identity_rows
+from fuzzydice.chain.amounts import to_base_units, to_decimal
 from fuzzydice.chain.faucet_sender import SEND_TRIES, AnvilFaucetSender, FaucetSender, FaucetSendError, Payment
 from fuzzydice.chain.networks import Network
 from fuzzydice.models import FaucetGrant as FaucetGrantRow
@@ -80,9 +81,9 @@ def period_start(now: datetime, settings: Settings) -> datetime:
 
 def planned_payments(settings: Settings, network: Network) -> list[Payment]:
     """What one grant sends on `network`: the native coin, then each of its tokens."""
-    native = Payment(network.native_symbol, _base_units(settings.faucet_native_amount, network.native_decimals))
+    native = Payment(network.native_symbol, to_base_units(settings.faucet_native_amount, network.native_decimals))
     tokens = [
-        Payment(token.symbol, _base_units(settings.faucet_token_amount, token.decimals), token.address)
+        Payment(token.symbol, to_base_units(settings.faucet_token_amount, token.decimals), token.address)
         for token in network.tokens
     ]
     return [native, *tokens]
@@ -292,10 +293,6 @@ def _grants_of(session: Session, user_id: int, start: datetime) -> int:
     return session.execute(query).scalar_one()
 
 
-def _base_units(amount: Decimal, decimals: int) -> int:
-    return int((amount * (Decimal(10) ** decimals)).to_integral_value(rounding=ROUND_DOWN))
-
-
 def _whole_units(payment: Payment, network: Network) -> Decimal:
     decimals = network.native_decimals if payment.token is None else network.token(payment.token).decimals
-    return Decimal(payment.amount).scaleb(-decimals)
+    return to_decimal(payment.amount, decimals)

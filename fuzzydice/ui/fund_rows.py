@@ -98,8 +98,9 @@ def waiting_note(next_at: datetime, now: datetime) -> str:
 
 
 def amount_words(amount: Decimal) -> str:
-    """A whole amount for people: `1`, `1,000`, `0.5`."""
-    return f"{amount.normalize():,f}"
+    """A whole amount for people, every digit (no rounding): `1`, `1,000`, `0.5`."""
+    text = f"{amount:,f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def sent_words(grant: faucet.FaucetGrant, network_name: str) -> str:

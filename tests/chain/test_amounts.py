@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from fuzzydice.chain.amounts import format_amount, to_decimal
+from fuzzydice.chain.amounts import format_amount, to_base_units, to_decimal
 
 
 @pytest.mark.parametrize(
@@ -54,3 +54,26 @@ def test_negative_input_is_a_caller_bug() -> None:
         format_amount(-1, 18)
     with pytest.raises(ValueError):
         to_decimal(1, -1)
+
+
+@pytest.mark.parametrize(
+    ("amount", "decimals", "raw"),
+    [
+        ("1.5", 6, 1_500_000),
+        ("1000", 18, 1000 * 10**18),
+        ("1E+3", 6, 10**9),
+        ("0.1234567", 6, 123_456),  # below the smallest unit: cut
+        ("0", 18, 0),
+        # 29 significant digits: Decimal arithmetic would round at 28.
+        ("12345678901.123456789012345678", 18, 12_345_678_901_123_456_789_012_345_678),
+    ],
+)
+def test_whole_tokens_become_base_units_exactly(amount, decimals, raw):
+    assert to_base_units(Decimal(amount), decimals) == raw
+    assert to_base_units(to_decimal(raw, decimals), decimals) == raw
+
+
+@pytest.mark.parametrize(("amount", "decimals"), [("-1", 18), ("NaN", 18), ("Infinity", 18), ("1", -1)])
+def test_base_units_refuse_what_is_no_amount(amount, decimals):
+    with pytest.raises(ValueError):
+        to_base_units(Decimal(amount), decimals)

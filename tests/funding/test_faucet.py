@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from web3 import HTTPProvider, Web3
 
 from fuzzydice import audit
+from fuzzydice.chain.amounts import to_decimal
 from fuzzydice.chain.devchain import start_anvil
 from fuzzydice.chain.networks import DEMO_L1_CHAIN_ID, DEMO_L2_CHAIN_ID
 from fuzzydice.chain.faucet_sender import FaucetSendError
@@ -187,6 +188,22 @@ def test_the_amounts_come_from_settings(faucet_services, clock, wallet_user, dem
     assert held == {
         "ETH": 25 * 10**16, **{symbol: 125 * 10 ** (decimals - 1) for symbol, decimals in TOKEN_DECIMALS.items()}
     }
+
+
+def test_amounts_with_more_digits_than_decimal_arithmetic_keeps_are_sent_exactly(
+    faucet_services, clock, wallet_user, demo_chain_settings
+):
+    user = wallet_user()
+    amount = Decimal("12345678901.123456789012345678")  # 29 significant digits
+    custom = with_settings(faucet_services, faucet_token_amount=amount)
+    granted = request_funds(custom, user.user_id, user.address, DEMO_L1_CHAIN_ID)
+    assert granted.ok, granted
+    held = balances(demo_chain_settings[DEMO_L1_CHAIN_ID], user.address)
+    for symbol, decimals in TOKEN_DECIMALS.items():
+        exact = 12_345_678_901_123_456_789_012_345_678 // 10 ** (18 - decimals)  # cut below the smallest unit
+        assert held[symbol] == exact
+        [sent] = [t for t in granted.value.transfers if t.symbol == symbol]
+        assert sent.amount == to_decimal(exact, decimals)
 
 
 def test_the_default_policy(faucet_services):

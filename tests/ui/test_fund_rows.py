@@ -40,6 +40,9 @@ def test_amounts_are_whole_with_thousands_separated():
     assert amount_words(Decimal("1")) == "1"
     assert amount_words(Decimal("0.50")) == "0.5"
     assert amount_words(Decimal("1234567.25")) == "1,234,567.25"
+    assert amount_words(Decimal("0E-18")) == "0"
+    # More digits than Decimal's 28: every one shown, none rounded.
+    assert amount_words(Decimal("12345678901.123456789012345678")) == "12,345,678,901.123456789012345678"
 
 
 def test_a_grant_in_a_sentence():
