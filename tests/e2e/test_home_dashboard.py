@@ -236,3 +236,31 @@ def test_a_read_cut_short_by_leaving_the_page_does_not_hold_off_the_next_one(
         expect(chain(page, L1_NAME)).to_contain_text("9 DICE", timeout=SLOW_S * 1000 * 0.6)
         expect(page.locator("#balances-loading")).to_have_count(0)
         assert "eth_call" not in proxy.answered
+
+
+def test_home_shows_the_running_play_session_and_the_past_ones(page, base_url, app_clock):
+    from fuzzydice.auth.account_status import find_account
+    from fuzzydice.play.sessions import end_play, start_play
+
+    account = register_and_enrol(page, base_url, app_clock)
+    services = get_services()
+    with services.db() as session:
+        user_id = find_account(session, account.email)
+    first = start_play(services, user_id, DEMO_L2_CHAIN_ID, 30, "1.25")
+    assert first.ok, first
+    assert end_play(services, user_id, first.value.id).ok
+    assert start_play(services, user_id, DEMO_L1_CHAIN_ID, 15, "0.5").ok
+
+    open_home(page, base_url)
+    running = page.locator("#running-play")
+    expect(running).to_contain_text("Session running")
+    expect(running).to_contain_text(L1_NAME)
+    expect(running).to_contain_text(re.compile(r"1[45] minutes? left"))
+    expect(running).to_contain_text("Spending limit 0.5 ETH")
+    expect(running.get_by_role("link", name="Open Launch")).to_have_attribute("href", "/launch")
+    past = page.get_by_role("list", name="Past play sessions").get_by_role("listitem")
+    expect(past).to_have_count(1)
+    expect(past).to_contain_text(L2_NAME)
+    expect(past).to_contain_text("30 minutes")
+    expect(past).to_contain_text("Spending limit 1.25 ETH")
+    expect(past).to_contain_text("Ended by you at")
