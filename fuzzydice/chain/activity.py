@@ -109,7 +109,13 @@ def _direction(sender: str, receiver: str, wallets: Sequence[str]) -> tuple[Dire
 
 
 def _when(timestamp: int | None) -> datetime | None:
-    return None if timestamp is None else datetime.fromtimestamp(timestamp, tz=timezone.utc)
+    """A node's or explorer's Unix time as a UTC datetime; None when absent or beyond what a datetime holds."""
+    if timestamp is None:
+        return None
+    try:
+        return datetime.fromtimestamp(timestamp, tz=timezone.utc)
+    except (OverflowError, OSError, ValueError):  # a broken or hostile answer must not break the whole read
+        return None
 
 
 def _token_item(network: Network, log: Log, wallets: Sequence[str]) -> ActivityItem | None:

@@ -291,6 +291,24 @@ def test_production_native_transfers_come_from_the_explorer_api(reader_settings,
     assert query["offset"] == [str(reader_settings.activity_limit)] and query["page"] == ["1"]
 
 
+def test_an_explorer_time_beyond_the_calendar_does_not_break_the_read(reader_settings, explorer) -> None:
+    """A broken (or hostile) explorer's time far outside what a datetime holds: the entry shows without a time."""
+    wallet, friend = new_wallet(), new_wallet()
+    good, odd, older = (f"0x{n:064x}" for n in (7, 8, 9))
+    explorer.answer = {
+        "status": "1",
+        "message": "OK",
+        "result": [
+            txlist_entry(good, friend, wallet, 10**18, 10**9, 2_000_000_000),
+            txlist_entry(odd, friend, wallet, 10**18, 10**9 - 1, 10**20),  # year beyond 9999
+            txlist_entry(older, friend, wallet, 10**18, 10**9 - 2, -(10**15)),
+        ],
+    }
+    report = read(reader_settings, [wallet], networks=(production_network(reader_settings, explorer.url),))
+    assert report.problems == ()
+    assert [(i.tx_hash, i.timestamp is None) for i in report.items] == [(good, False), (odd, True), (older, True)]
+
+
 @pytest.mark.parametrize(
     ("status", "answer"),
     [
