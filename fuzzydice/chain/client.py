@@ -216,19 +216,8 @@ class Web3ChainClient:
 
     def get_logs(self, chain_id: int, params: Mapping[str, Any]) -> list[Log]:
         """See `ChainClient.get_logs`."""
-        logs = self._rpc(chain_id, lambda w3: w3.eth.get_logs(dict(params)))
-        return [
-            Log(
-                address=Web3.to_checksum_address(log["address"]),
-                topics=tuple(bytes(topic) for topic in log["topics"]),
-                data=bytes(log["data"]),
-                block_number=int(log["blockNumber"]),
-                tx_hash=HexBytes(log["transactionHash"]).to_0x_hex(),
-                log_index=int(log["logIndex"]),
-                timestamp=_quantity(log.get("blockTimestamp")),
-            )
-            for log in logs
-        ]
+        # Read inside `_rpc`: an answer that is not well formed is this chain's failure, never the page's.
+        return self._rpc(chain_id, lambda w3: [_log(raw) for raw in w3.eth.get_logs(dict(params))])
 
     def get_blocks(self, chain_id: int, numbers: Sequence[int], full_transactions: bool) -> list[Block]:
         """See `ChainClient.get_blocks`."""
@@ -242,9 +231,9 @@ class Web3ChainClient:
                 with w3.batch_requests() as requests_:
                     for number in part:
                         requests_.add(w3.eth.get_block(number, full_transactions))
-                    return list(requests_.execute())
+                    return [_block(raw, full_transactions) for raw in requests_.execute()]
 
-            blocks.extend(_block(raw, full_transactions) for raw in self._rpc(chain_id, batch))
+            blocks.extend(self._rpc(chain_id, batch))
         return blocks
 
     def _connection(self, chain_id: int) -> _Connection:
@@ -294,6 +283,19 @@ def _quantity(value: Any) -> int | None:
     if value is None:
         return None
     return int(value, 16) if isinstance(value, str) else int(value)
+
+
+def _log(raw: Any) -> Log:
+    """A `Log` from web3's formatted log (KeyError, TypeError or ValueError when it is not well formed)."""
+    return Log(
+        address=Web3.to_checksum_address(raw["address"]),
+        topics=tuple(bytes(topic) for topic in raw["topics"]),
+        data=bytes(raw["data"]),
+        block_number=int(raw["blockNumber"]),
+        tx_hash=HexBytes(raw["transactionHash"]).to_0x_hex(),
+        log_index=int(raw["logIndex"]),
+        timestamp=_quantity(raw.get("blockTimestamp")),
+    )
 
 
 def _block(raw: Any, full_transactions: bool) -> Block:

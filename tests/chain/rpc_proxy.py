@@ -4,7 +4,7 @@ It forwards every POST body to the upstream node unchanged and records each JSON
 method (a batch counts each of its requests, and one HTTP request). Options make it behave
 like a hosted provider: refuse `eth_getLogs` over more than `max_log_blocks` blocks (with the
 JSON-RPC error providers send), drop `blockTimestamp` from logs (older nodes do not send it),
-or hold `eth_call`s at a barrier (to prove two chains are read at once). Bound to 127.0.0.1,
+set it to something that is not a quantity (a broken node), or hold `eth_call`s at a barrier (to prove two chains are read at once). Bound to 127.0.0.1,
 served by a thread, shut down by the context manager.
 """
 
@@ -27,11 +27,13 @@ class RpcProxy:
         *,
         max_log_blocks: int | None = None,
         strip_log_timestamps: bool = False,
+        garble_log_timestamps: bool = False,
         call_barrier: threading.Barrier | None = None,
     ) -> None:
         self.upstream = upstream
         self.max_log_blocks = max_log_blocks
         self.strip_log_timestamps = strip_log_timestamps
+        self.garble_log_timestamps = garble_log_timestamps
         self.call_barrier = call_barrier
         self.methods: list[str] = []
         self.http_requests = 0
@@ -109,6 +111,9 @@ class RpcProxy:
         if method == "eth_getLogs" and self.strip_log_timestamps and isinstance(answer.get("result"), list):
             for log in answer["result"]:
                 log.pop("blockTimestamp", None)
+        if method == "eth_getLogs" and self.garble_log_timestamps and isinstance(answer.get("result"), list):
+            for log in answer["result"]:
+                log["blockTimestamp"] = "0xnot-a-quantity"
         return answer
 
     def _forward(self, request: dict[str, Any]) -> dict[str, Any]:

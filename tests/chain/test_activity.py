@@ -190,6 +190,18 @@ def test_an_unreachable_chain_is_an_error_for_it_only(reader_settings, demo_chai
     assert [item.tx_hash for item in report.items] == [sent]
 
 
+def test_a_node_answering_malformed_logs_is_an_error_for_it_only(reader_settings, demo_chain_settings) -> None:
+    l1, l2 = demo_chain_settings[L1], demo_chain_settings[L2]
+    wallet = new_wallet()
+    on_l1 = send_token(l1, DICE.address, wallet, 10**18)
+    send_token(l2, DICE.address, wallet, 10**18)
+    with RpcProxy(l2, garble_log_timestamps=True) as proxy:
+        reader_settings.chains = {L1: l1, L2: proxy.url}
+        report = read(reader_settings, [wallet])
+    assert [p.message for p in report.problems] == ["Local L2 (anvil) did not answer"]
+    assert [item.tx_hash for item in report.items] == [on_l1]
+
+
 # --- production: native transfers from an Etherscan-compatible explorer API --------------------------------
 
 
