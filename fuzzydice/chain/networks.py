@@ -12,7 +12,6 @@ same on both local chains and known before deployment (`demo_token_address`).
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Literal
 
 import rlp
@@ -55,10 +54,6 @@ class Token(BaseModel):
     def _check_address(cls, value: str) -> str:
         return _checked_address(value)
 
-    def units(self, raw: int) -> Decimal:
-        """`raw` base units in whole tokens."""
-        return Decimal(raw).scaleb(-self.decimals)
-
 
 class Network(BaseModel):
     """One chain as people meet it."""
@@ -77,7 +72,7 @@ class Network(BaseModel):
     native_symbol: str = "ETH"
     """Symbol of the native currency."""
 
-    native_decimals: int = 18
+    native_decimals: int = Field(default=18, ge=0, le=36)
     """Decimals of the native currency."""
 
     rpc_url: str | None = None

@@ -26,6 +26,7 @@ from fuzzydice.chain.networks import (
     Token,
     demo_token_address,
 )
+from fuzzydice.chain.amounts import format_amount
 from fuzzydice.settings import Settings
 
 ALL_NETWORKS = (*PRODUCTION_NETWORKS, *DEMO_NETWORKS)
@@ -131,7 +132,13 @@ def test_production_tokens_are_the_verified_ones(network: Network) -> None:
 def test_usdc_has_six_decimals(network: Network) -> None:
     usdc = next(token for token in network.tokens if token.symbol == "USDC")
     assert usdc.decimals == 6
-    assert usdc.units(1_500_000) == 1.5
+    assert format_amount(1_500_000, usdc.decimals, usdc.symbol) == "1.5 USDC"
+
+
+@pytest.mark.parametrize("decimals", [-1, 37])
+def test_a_native_coin_has_sane_decimals(decimals: int) -> None:
+    with pytest.raises(ValueError):
+        Network(chain_id=5, name="Odd", native_decimals=decimals)
 
 
 @pytest.mark.parametrize("network", PRODUCTION_NETWORKS, ids=lambda n: n.name)
