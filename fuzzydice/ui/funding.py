@@ -44,6 +44,11 @@ from fuzzydice.ui.session_state import SessionState
 GET_A_WALLET_URL = "https://ethereum.org/en/wallets/find-wallet/"
 """Where a person without a wallet is sent to choose one (the product never holds keys)."""
 
+def wrapping_button_style(min_height: str) -> dict[str, str]:
+    """A button whose long label wraps instead of overflowing a narrow screen (390 px), at least `min_height` tall."""
+    return {"maxWidth": "100%", "height": "auto", "minHeight": min_height, "whiteSpace": "normal"}
+
+
 ADDRESS_STYLE = {"fontFamily": "var(--code-font-family)", "overflowWrap": "anywhere", "wordBreak": "break-all"}
 """A full address in monospace that wraps anywhere (42 characters do not fit 390 px on one line)."""
 
@@ -132,7 +137,7 @@ def _faucet_row(row) -> rx.Component:
                 loading=row.busy,
                 disabled=row.busy,
                 size="3",
-                style={"maxWidth": "100%", "height": "auto", "minHeight": "var(--space-7)", "whiteSpace": "normal"},
+                style=wrapping_button_style("var(--space-7)"),
             ),
             rx.cond(row.note != "", rx.text(row.note, size="2", color_scheme="gray", class_name="fund-note")),
             rx.cond(row.message != "", rx.text(row.message, size="2", color_scheme="green", role="status")),

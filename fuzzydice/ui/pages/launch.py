@@ -232,8 +232,16 @@ class LaunchState(rx.State):
 # --- the page ------------------------------------------------------------------------------------
 
 
-def _group_label(text: str, field_id: str) -> rx.Component:
-    return rx.text(text, id=f"{field_id}-label", weight="medium", size="2", as_="div")
+def _choice_field(label: str, field_id: str, choices: rx.Component, error: rx.Var) -> rx.Component:
+    """A labelled group of radio cards (`aria_labelledby` the `<field_id>-label`) with its field error under it."""
+    return rx.vstack(
+        rx.text(label, id=f"{field_id}-label", weight="medium", size="2", as_="div"),
+        choices,
+        field_error(error, field_id),
+        spacing="1",
+        width="100%",
+        align="stretch",
+    )
 
 
 def _network_field(settings: Settings) -> rx.Component:
@@ -250,8 +258,9 @@ def _network_field(settings: Settings) -> rx.Component:
         )
         for network in settings.active_networks
     ]
-    return rx.vstack(
-        _group_label("Network", "chain_id"),
+    return _choice_field(
+        "Network",
+        "chain_id",
         rx.radio_cards.root(
             *items,
             name="chain_id",
@@ -261,17 +270,15 @@ def _network_field(settings: Settings) -> rx.Component:
             aria_labelledby="chain_id-label",
             width="100%",
         ),
-        field_error(LaunchState.chain_error, "chain_id"),
-        spacing="1",
-        width="100%",
-        align="stretch",
+        LaunchState.chain_error,
     )
 
 
 def _length_field(settings: Settings) -> rx.Component:
     lengths = settings.play_lengths
-    return rx.vstack(
-        _group_label("Length", "minutes"),
+    return _choice_field(
+        "Length",
+        "minutes",
         rx.radio_cards.root(
             *(
                 rx.radio_cards.item(
@@ -286,10 +293,7 @@ def _length_field(settings: Settings) -> rx.Component:
             aria_labelledby="minutes-label",
             width="100%",
         ),
-        field_error(LaunchState.minutes_error, "minutes"),
-        spacing="1",
-        width="100%",
-        align="stretch",
+        LaunchState.minutes_error,
     )
 
 

@@ -15,7 +15,7 @@ from fuzzydice.ui.app_shell import app_shell, shell_card
 from fuzzydice.ui.balances import BalancesState, balances_card
 from fuzzydice.ui.event_payloads import REFUSED_MESSAGE
 from fuzzydice.ui.fund_rows import wallets_of
-from fuzzydice.ui.funding import ADDRESS_STYLE, FundState, copy_button, fund_card
+from fuzzydice.ui.funding import ADDRESS_STYLE, FundState, copy_button, fund_card, wrapping_button_style
 from fuzzydice.ui.page_spec import Page
 from fuzzydice.ui.session_state import SessionState
 from fuzzydice.ui.wallet_rows import NetworkRow, WalletRow, added_words, network_rows, wallet_rows
@@ -126,7 +126,7 @@ def _network(network) -> rx.Component:
                 disabled=WalletState.busy,
                 variant="outline",
                 size="2",
-                style={"maxWidth": "100%", "height": "auto", "minHeight": "var(--space-6)", "whiteSpace": "normal"},
+                style=wrapping_button_style("var(--space-6)"),
             ),
         ),
         aria_label=network.name,
