@@ -317,6 +317,13 @@ class Settings(BaseSettings):
     play_spending_limit_max: Decimal = Decimal("1000000")
     """The largest spending limit (in whole native coins) a play session records; larger input is refused."""
 
+    play_starts_per_window: int = 20
+    """Play sessions one account may start within `play_starts_window` (each is a row and an audit entry: a
+    start/end loop must not fill the tables)."""
+
+    play_starts_window: timedelta = timedelta(hours=1)
+    """Window of `play_starts_per_window`."""
+
     @field_validator("public_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from fuzzydice import audit
+from fuzzydice import audit, ratelimit
 from fuzzydice.models import PlaySession as PlaySessionRow
 from fuzzydice.outcome import Code, Failure, Ok, Outcome, fail
 from fuzzydice.play.inputs import check_play_request, decimal_text
@@ -92,6 +92,12 @@ def start_play(
         ends_at=now + timedelta(minutes=checked.minutes),
     )
     with services.db() as session:
+        wait = ratelimit.count_request(
+            session, f"play_start:{user_id}", limit=services.settings.play_starts_per_window,
+            window=services.settings.play_starts_window, now=now,
+        )  # counted (and committed) before the row: racing starts cannot pass the limit
+        if wait is not None:
+            return fail(Code.RATE_LIMITED, retry_at=now + wait)
         _expire(session, now, user_id=user_id)  # a session past its time no longer holds the slot
         try:
             play_id = session.execute(sa.insert(_plays).values(**values).returning(_plays.c.id)).scalar_one()
