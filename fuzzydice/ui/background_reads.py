@@ -7,7 +7,7 @@ The pattern, for a state with a loading flag and a run token::
     @rx.event(background=True)
     async def refresh(self):
         async with self:
-            run = await begin_read(self, "loading", "_run", "_started", stale_after=30)
+            run = await begin_read(self, "loading", "_run")
         if run is None:
             return
         try:
@@ -26,8 +26,8 @@ same state took over: the result is then dropped, never shown to someone else.
 
 from __future__ import annotations
 
+import asyncio
 import secrets
-import time
 from dataclasses import dataclass
 
 from fuzzydice.ui.session_state import SessionState
@@ -43,19 +43,33 @@ class Run:
     token: str
 
 
-async def begin_read(state, loading: str, run_attr: str, started_attr: str, *, stale_after: float) -> Run | None:
+_tasks: dict[str, asyncio.Task] = {}
+"""The task of every read of this process still running, by run token (a finished one removes itself)."""
+
+
+def _running(token: str) -> bool:
+    """Whether the read `token` still has a live task in this process."""
+    task = _tasks.get(token)
+    return task is not None and not task.done()
+
+
+async def begin_read(state, loading: str, run_attr: str) -> Run | None:
     """Under `async with state`: mark the read begun and return it; None when nobody is signed in or one runs.
 
-    A read still marked running after `stale_after` seconds (its task died with the server) is taken over.
+    A read counts as running while its task lives: one Reflex cancelled (the tab left the page that
+    started it) or that died with the server is taken over at once, wherever its cancellation struck.
     """
     session = await state.get_state(SessionState)
     if session._user_id is None:
         return None
-    if getattr(state, loading) and time.time() - getattr(state, started_attr) < stale_after:
+    if getattr(state, loading) and _running(getattr(state, run_attr)):
         return None
     run = Run(user_id=session._user_id, owner=session._data_owner, token=secrets.token_hex(8))
+    task = asyncio.current_task()
+    if task is not None:
+        _tasks[run.token] = task
+        task.add_done_callback(lambda _task, token=run.token: _tasks.pop(token, None))
     setattr(state, run_attr, run.token)
-    setattr(state, started_attr, time.time())
     setattr(state, loading, True)
     return run
 
@@ -63,8 +77,8 @@ async def begin_read(state, loading: str, run_attr: str, started_attr: str, *, s
 async def drop_read(state, run: Run, loading: str, run_attr: str) -> None:
     """Outside the lock, when the read was cancelled: bring its loading flag down if it is still this read's.
 
-    Reflex cancels the unfinished tasks a page load started when the tab navigates away or disconnects;
-    without this the flag would stay up and hold off the next page load's read until it is stale.
+    Reflex cancels the unfinished tasks a page load started when the tab navigates away or disconnects.
+    (The next read would take over anyway, see `begin_read`; this keeps the spinner honest meanwhile.)
     """
     async with state:
         if await still_current(state, run, run_attr):

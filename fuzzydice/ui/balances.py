@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 
 import reflex as rx
 
@@ -38,15 +37,6 @@ def wallets_of(services: Services, user_id: int) -> list[str]:
         for row in identities.list_identities(services, user_id=user_id)
         if row.kind == identity_rows.WALLET
     ]
-
-
-def stale_after(services: Services) -> float:
-    """Seconds after which a read still marked running is taken over (its task died with the server).
-
-    A chain's read is at most two requests (the chain id check, then the multicall), each within
-    `chain_rpc_timeout`; the chains are read at once.
-    """
-    return 4 * services.settings.chain_rpc_timeout.total_seconds() + 10
 
 
 MAX_ROUNDS = 3
@@ -92,7 +82,6 @@ class BalancesState(rx.State):
     hide_zero: bool = False
     """Leave out the currencies a wallet holds none of."""
     _run: str = ""
-    _started: float = 0.0
     _again: bool = False
     """Asked again while a read ran: read once more when it is done."""
 
@@ -105,7 +94,7 @@ class BalancesState(rx.State):
         """
         services = get_services()
         async with self:
-            run = await begin_read(self, "loading", "_run", "_started", stale_after=stale_after(services))
+            run = await begin_read(self, "loading", "_run")
             if run is None:
                 self._again = self.loading
                 return
@@ -125,8 +114,6 @@ class BalancesState(rx.State):
                 self.loaded = True
                 again = self._again and round_ + 1 < MAX_ROUNDS
                 self.loading, self._again = again, False
-                if again:
-                    self._started = time.time()
             if not again:
                 return
 
@@ -204,9 +191,9 @@ def _no_wallet() -> rx.Component:
         rx.callout.icon(rx.icon("wallet")),
         rx.callout.text(
             "No wallet is linked to your account yet, so there are no balances to show. Get a wallet app "
-            "(a browser extension such as MetaMask or Rabby, or a wallet on your phone), then link it on the "
-            "Security page with “Link a wallet”. ",
-            rx.link("Go to Security", href=routes.SECURITY, id="link-wallet-help"),
+            "(a browser extension such as MetaMask or Rabby, or a wallet on your phone), then link it to your "
+            "account with “Link a wallet” on the page of your sign-in methods. ",
+            rx.link("Link a wallet now", href=routes.SECURITY, id="link-wallet-help"),
         ),
         color_scheme="gray",
         id="no-wallet",

@@ -152,7 +152,7 @@ def test_a_user_without_a_wallet_is_shown_how_to_get_and_link_one(page, base_url
     register_and_enrol(page, base_url, app_clock)
     help_text = page.locator("#no-wallet")
     expect(help_text).to_contain_text("No wallet is linked")
-    expect(help_text.get_by_role("link", name="Go to Security")).to_have_attribute("href", "/user/security")
+    expect(help_text.get_by_role("link", name="Link a wallet now")).to_have_attribute("href", "/user/security")
     expect(page.locator("#balances").get_by_role("region")).to_have_count(0)
     expect(page.locator("#activity")).to_contain_text("Link a wallet")
 
@@ -216,7 +216,7 @@ def test_a_read_cut_short_by_leaving_the_page_does_not_hold_off_the_next_one(
     page, base_url, app_clock, wallet, demo_chain_settings
 ):
     """Reflex cancels the tasks a page load started when the tab leaves the page; the read's loading flag
-    must come down with it, or the next visit would wait for the flag to go stale before reading."""
+    must not hold off the next visit's read."""
     account = register_and_enrol(page, base_url, app_clock)
     link_wallet(page, base_url, account, app_clock)
     l1, l2 = demo_chain_settings[DEMO_L1_CHAIN_ID], demo_chain_settings[DEMO_L2_CHAIN_ID]

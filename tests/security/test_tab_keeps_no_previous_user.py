@@ -45,6 +45,31 @@ def assert_nothing_of(user: dict[str, str], frames: ReceivedFrames, mark: int, d
     assert state_of(dump, SECURITY_STATE).get("fresh", False) is False
 
 
+CHAIN_READS = (
+    ("balances____balances_state", "_run", "loading"),
+    ("home____home_state", "_allowances_run", "allowances_loading"),
+    ("home____home_state", "_activity_run", "activity_loading"),
+)
+"""The home page's chain reads (background events): (state, the read's token, its loading flag)."""
+
+
+def chain_reads(app_harness, backend_call, page) -> list[tuple[str, bool]]:
+    """(token of the latest read, still loading) of each chain read of the tab, as the server holds them."""
+    dump = server_state(app_harness, backend_call, page)
+    return [(state_of(dump, state).get(run, ""), state_of(dump, state).get(flag, False)) for state, run, flag in CHAIN_READS]
+
+
+def wait_for_new_chain_reads(app_harness, backend_call, page, before: list[tuple[str, bool]]) -> None:
+    """Every chain read began after `before` was taken has written its results (each has a new token, done)."""
+    wait_for_server(
+        lambda: all(
+            token != old and not loading
+            for (token, loading), (old, _) in zip(chain_reads(app_harness, backend_call, page), before)
+        ),
+        timeout=15.0,
+    )
+
+
 def test_the_next_session_of_a_tab_gets_nothing_of_the_previous_one(
     page, base_url, app_clock, app_harness, backend_call, wallet
 ):
@@ -69,8 +94,11 @@ def test_the_next_session_of_a_tab_gets_nothing_of_the_previous_one(
     key = page.locator("#new-manual-key")
     expect(key).to_have_text(re.compile(r"^[A-Z2-7]{4}( [A-Z2-7]{4}){7}$"))
     new_key = key.inner_text().replace(" ", "")
+    before = chain_reads(app_harness, backend_call, page)
     page.goto(f"{base_url}/user/home")
     expect(page.get_by_text(NAME_A)).to_be_visible()
+    # Home reads the chains in background events: their results reach A's own page before the sign-out mark.
+    wait_for_new_chain_reads(app_harness, backend_call, page, before)
 
     a_data = {
         "email": a.email,

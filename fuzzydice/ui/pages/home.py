@@ -26,7 +26,7 @@ from fuzzydice.services import Services, get_services
 from fuzzydice.ui import routes
 from fuzzydice.ui.app_shell import app_shell, shell_card
 from fuzzydice.ui.background_reads import begin_read, drop_read, still_current
-from fuzzydice.ui.balances import BalancesState, balances_card, stale_after, wallets_of
+from fuzzydice.ui.balances import BalancesState, balances_card, wallets_of
 from fuzzydice.ui.dashboard_rows import (
     ActivityRow,
     AllowanceRow,
@@ -80,7 +80,6 @@ class HomeState(rx.State):
     allowances_loaded: bool = False
     allowances_updated: str = ""
     _allowances_run: str = ""
-    _allowances_started: float = 0.0
 
     activity: list[ActivityRow] = []
     activity_problems: list[str] = []
@@ -90,7 +89,6 @@ class HomeState(rx.State):
     no_activity: str = ""
     """What an empty list says ("No activity in the last 10,000 blocks.")."""
     _activity_run: str = ""
-    _activity_started: float = 0.0
 
     @rx.event
     async def on_load(self):
@@ -120,9 +118,7 @@ class HomeState(rx.State):
         """Read the allowances the user's wallets granted on the configured tokens (outside the state lock)."""
         services = get_services()
         async with self:
-            run = await begin_read(
-                self, "allowances_loading", "_allowances_run", "_allowances_started", stale_after=stale_after(services)
-            )
+            run = await begin_read(self, "allowances_loading", "_allowances_run")
         if run is None:
             return
         rows: list[AllowanceRow] = []
@@ -153,9 +149,7 @@ class HomeState(rx.State):
         """Read the recent transfers of the user's wallets on every chain (outside the state lock)."""
         services = get_services()
         async with self:
-            run = await begin_read(
-                self, "activity_loading", "_activity_run", "_activity_started", stale_after=stale_after(services)
-            )
+            run = await begin_read(self, "activity_loading", "_activity_run")
         if run is None:
             return
         rows: list[ActivityRow] = []
@@ -350,7 +344,7 @@ def _authorizations_card() -> rx.Component:
                 rx.text("No second factor is set up.", size="2"),
             ),
             rx.text(HomeState.sessions, size="2", id="session-count"),
-            rx.link("Manage these on the Security page", href=routes.SECURITY, size="2", id="manage-security"),
+            rx.link("Manage second factors and sessions", href=routes.SECURITY, size="2", id="manage-security"),
             spacing="2",
             width="100%",
             id="factors",
