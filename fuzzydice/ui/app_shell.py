@@ -168,12 +168,29 @@ def _initial() -> rx.Var[str]:
     return rx.cond(SessionState.user_name != "", SessionState.user_name[:1].upper(), "?")
 
 
+def _avatar() -> rx.Component:
+    """The account button's picture: a wallet for a wallet account (its name is an address), else the initial."""
+    return rx.cond(
+        SessionState.user_name.startswith("0x"),
+        rx.center(
+            rx.icon("wallet", size=16),
+            id="account-avatar-wallet",
+            width="32px",
+            height="32px",
+            border_radius="9999px",
+            background="var(--violet-a3)",
+            color="var(--violet-11)",
+        ),
+        rx.avatar(fallback=_initial(), size="2", radius="full", color_scheme="violet"),
+    )
+
+
 def _account_menu() -> rx.Component:
     """The user's name and email, and "Sign out"."""
     return rx.menu.root(
         rx.menu.trigger(
             rx.button(
-                rx.avatar(fallback=_initial(), size="2", radius="full", color_scheme="violet"),
+                _avatar(),
                 rx.icon("chevron_down", size=16),
                 variant="ghost",
                 size="2",

@@ -17,6 +17,7 @@ from fuzzydice.chain.activity import ActivityItem, ActivityReport
 from fuzzydice.chain.allowances import ChainAllowances
 from fuzzydice.chain.amounts import format_amount
 from fuzzydice.chain.balances import UNAVAILABLE, ChainBalances, TokenAmount
+from fuzzydice.chain.networks import DEMO_DEPLOYER
 from fuzzydice.play.sessions import EXPIRED, PlaySession
 
 ELLIPSIS = "…"
@@ -193,6 +194,14 @@ def chain_errors(chains: Sequence[ChainAllowances]) -> list[str]:
 DIRECTION_WORDS = {"in": "Received", "out": "Sent", "self": "Moved between your wallets"}
 COUNTERPARTY_WORDS = {"in": "from", "out": "to", "self": "to"}
 
+KNOWN_PARTIES = {DEMO_DEPLOYER.lower(): "the demo faucet"}
+"""Addresses shown by name in the activity list (the demo faucet's address has no key: nobody else holds it)."""
+
+
+def party_name(address: str) -> str:
+    """An address as the activity list names it: a known party by name, any other shortened."""
+    return KNOWN_PARTIES.get(address.lower(), short_address(address))
+
 
 @dataclass
 class ActivityRow:
@@ -221,7 +230,7 @@ def activity_row(item: ActivityItem) -> ActivityRow:
         direction=DIRECTION_WORDS[item.direction],
         incoming=item.direction == "in",
         amount=item.amount_text,
-        counterparty=f"{COUNTERPARTY_WORDS[item.direction]} {short_address(item.counterparty)}",
+        counterparty=f"{COUNTERPARTY_WORDS[item.direction]} {party_name(item.counterparty)}",
         counterparty_address=item.counterparty,
         network=item.network,
         when=utc_date_time(item.timestamp) if item.timestamp else f"block {item.block_number:,}",

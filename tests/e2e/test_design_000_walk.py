@@ -47,6 +47,10 @@ def test_sign_in_fund_see_balances_on_both_chains_then_launch_and_end_a_session(
         for symbol in TOKEN_DECIMALS:
             expect(section).to_contain_text(f"1,000 {symbol}")
     expect(card).not_to_contain_text(str(L1.chain_id))  # networks by name, never a bare chain id
+    # A wallet account's name is its address: the account button shows a wallet, not the "0" of "0x…".
+    expect(page.locator("#account-avatar-wallet")).to_be_visible()
+    # Recent activity names who sent the funds.
+    expect(page.get_by_role("list", name="Recent activity")).to_contain_text("from the demo faucet", timeout=20_000)
 
     # The wallet page: the address with its QR code.
     nav(page, "Wallet").click()

@@ -134,6 +134,16 @@ def test_activity_in_words_newest_first_with_time_or_block_and_links_when_config
     assert rows.no_activity_text(10_000) == "No activity in the last 10,000 blocks."
 
 
+def test_the_demo_faucet_is_named_in_the_activity_list():
+    from dataclasses import replace
+
+    from fuzzydice.chain.networks import DEMO_DEPLOYER
+
+    funded = replace(item("in"), counterparty=DEMO_DEPLOYER.lower())
+    assert rows.activity_row(funded).counterparty == "from the demo faucet"
+    assert rows.activity_row(item("in")).counterparty == "from 0xFABB…694a"
+
+
 def play(play_id, *, running, reason=None, minutes=15, started=AT):
     ends = started + timedelta(minutes=minutes)
     return PlaySession(
