@@ -19,15 +19,7 @@ from fuzzydice.chain.amounts import format_amount
 from fuzzydice.chain.balances import UNAVAILABLE, ChainBalances, TokenAmount
 from fuzzydice.chain.networks import DEMO_DEPLOYER
 from fuzzydice.play.sessions import EXPIRED, PlaySession
-
-ELLIPSIS = "…"
-
-
-def short_address(address: str, head: int = 6, tail: int = 4) -> str:
-    """`0x1234…abcd`: the start (with `0x`) and the end of an address or hash; short text as it is."""
-    if len(address) <= head + tail + 1:
-        return address
-    return f"{address[:head]}{ELLIPSIS}{address[-tail:]}"
+from fuzzydice.wallet.addresses import short_address
 
 
 def utc_time(moment: datetime) -> str:

@@ -38,5 +38,7 @@ def checksum_address(text: str) -> str:
 
 
 def short_address(address: str) -> str:
-    """`0x1234…abcd`, for display."""
+    """`0x1234…abcd`, for display: the start (with `0x`) and the end; text already that short as it is."""
+    if len(address) <= 11:
+        return address
     return f"{address[:6]}…{address[-4:]}"
