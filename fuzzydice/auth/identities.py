@@ -56,6 +56,11 @@ def list_identities(services: Services, *, user_id: int) -> list[IdentityInfo]:
         return identity_rows.list_of(session, user_id)
 
 
+def wallet_addresses(services: Services, user_id: int) -> list[str]:
+    """The account's wallet addresses (EIP-55), in the order they were linked."""
+    return [row.identifier for row in list_identities(services, user_id=user_id) if row.kind == identity_rows.WALLET]
+
+
 def overview(services: Services, *, session_id: int | None, user_id: int) -> Overview:
     """The account's ways in, and whether the session `session_id` is fresh."""
     with services.db() as session:

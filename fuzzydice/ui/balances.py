@@ -16,7 +16,7 @@ import logging
 
 import reflex as rx
 
-from fuzzydice.auth import identities, identity_rows
+from fuzzydice.auth import identities
 from fuzzydice.chain.balances import read_balances_async
 from fuzzydice.services import Services, get_services
 from fuzzydice.ui import routes
@@ -28,15 +28,6 @@ from fuzzydice.ui.page_spec import StateAccess
 logger = logging.getLogger(__name__)
 
 READ_FAILED = "Your balances could not be read just now. Please try again in a moment."
-
-
-def wallets_of(services: Services, user_id: int) -> list[str]:
-    """The account's wallet addresses (EIP-55), in the order they were linked."""
-    return [
-        row.identifier
-        for row in identities.list_identities(services, user_id=user_id)
-        if row.kind == identity_rows.WALLET
-    ]
 
 
 MAX_ROUNDS = 3
@@ -55,7 +46,7 @@ class _Read:
         networks = services.settings.active_networks
         self.network_count = len(networks)
         try:
-            wallets = await asyncio.to_thread(wallets_of, services, user_id)
+            wallets = await asyncio.to_thread(identities.wallet_addresses, services, user_id)
             self.wallet_count = len(wallets)
             if wallets and networks:
                 chains = await read_balances_async(services.chain, networks, wallets, services.clock)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
-from fuzzydice.auth import identities, identity_rows
+from fuzzydice.auth import identities
 from fuzzydice.chain.networks import Network
 from fuzzydice.funding import eip681, faucet
 from fuzzydice.mfa.qr import qr_svg_data_uri
@@ -118,15 +118,9 @@ def receive_networks(settings: Settings) -> tuple[Network, ...]:
     return settings.active_networks or settings.networks
 
 
-def wallets_of(services: Services, user_id: int) -> list[str]:
-    """The account's wallet addresses (EIP-55), in the order they were linked."""
-    rows = identities.list_identities(services, user_id=user_id)
-    return [row.identifier for row in rows if row.kind == identity_rows.WALLET]
-
-
 def fund_view(services: Services, user_id: int) -> FundView:
     """The card's content for `user_id`: faucet buttons, payment requests, or how to get a wallet."""
-    wallets = wallets_of(services, user_id)
+    wallets = identities.wallet_addresses(services, user_id)
     if not wallets:
         return FundView(NO_WALLET)
     settings, now = services.settings, services.clock.now()

@@ -17,6 +17,7 @@ import reflex as rx
 from reflex_components_core.el.elements.inline import A as PlainAnchor
 
 from fuzzydice import audit
+from fuzzydice.auth import identities
 from fuzzydice.auth.authorizations import authorizations
 from fuzzydice.chain.activity import read_activity
 from fuzzydice.chain.allowances import read_allowances
@@ -26,7 +27,7 @@ from fuzzydice.services import Services, get_services
 from fuzzydice.ui import routes
 from fuzzydice.ui.app_shell import app_shell, shell_card
 from fuzzydice.ui.background_reads import begin_read, drop_read, still_current
-from fuzzydice.ui.balances import BalancesState, balances_card, wallets_of
+from fuzzydice.ui.balances import BalancesState, balances_card
 from fuzzydice.ui.dashboard_rows import (
     ActivityRow,
     AllowanceRow,
@@ -125,7 +126,7 @@ class HomeState(rx.State):
         errors: list[str] = []
         wallets: list[str] = []
         try:
-            wallets = await asyncio.to_thread(wallets_of, services, run.user_id)
+            wallets = await asyncio.to_thread(identities.wallet_addresses, services, run.user_id)
             if wallets:
                 chains = await asyncio.to_thread(
                     read_allowances, services.chain, services.settings.active_networks, wallets, services.settings,
@@ -156,7 +157,7 @@ class HomeState(rx.State):
         problems: list[str] = []
         wallets: list[str] = []
         try:
-            wallets = await asyncio.to_thread(wallets_of, services, run.user_id)
+            wallets = await asyncio.to_thread(identities.wallet_addresses, services, run.user_id)
             if wallets:
                 report = await asyncio.to_thread(
                     read_activity, services.chain, services.settings.active_networks, wallets, services.settings,

@@ -8,13 +8,13 @@ import asyncio
 
 import reflex as rx
 
+from fuzzydice.auth import identities
 from fuzzydice.chain.wallet_params import add_chain_params
 from fuzzydice.services import get_services
 from fuzzydice.ui import routes, wallet_scripts
 from fuzzydice.ui.app_shell import app_shell, shell_card
 from fuzzydice.ui.balances import BalancesState, balances_card
 from fuzzydice.ui.event_payloads import REFUSED_MESSAGE
-from fuzzydice.ui.fund_rows import wallets_of
 from fuzzydice.ui.funding import ADDRESS_STYLE, FundState, copy_button, fund_card, wrapping_button_style
 from fuzzydice.ui.page_spec import Page
 from fuzzydice.ui.session_state import SessionState
@@ -39,7 +39,7 @@ class WalletState(rx.State):
         if user_id is None:
             return
         services = get_services()
-        addresses = await asyncio.to_thread(wallets_of, services, user_id)
+        addresses = await asyncio.to_thread(identities.wallet_addresses, services, user_id)
         self.wallets = await asyncio.to_thread(wallet_rows, addresses)
         self.networks = network_rows(services.settings)
         self.loaded, self.busy, self.status, self.error = True, False, "", ""
